@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { createRoles, migrate } from '../../db/migrate.js';
+import { log } from '../../util/log.js';
+import { createContext, printJson, withCommonOptions, withDatabase, type CommonOptions } from '../context.js';
+
+export function setupCommand(): Command {
+  const cmd = new Command('setup')
+    .description('create or upgrade the database schema from the versioned SQL files in sql/')
+    .option('--roles', 'also create the optional read-only (tessdb_ro) and read-write (tessdb_rw) roles');
+  return withCommonOptions(cmd, { json: true }).action(async (overrides: string[], opts: CommonOptions & { roles?: boolean }) => {
+    const ctx = createContext(opts, overrides);
+    if (ctx.dumped) return;
+    await withDatabase(ctx, async (db) => {
+      const schema = ctx.config.database.schema;
+      const result = await migrate(db.pool, schema);
+      const roles = opts.roles ? await createRoles(db.pool, schema) : [];
+      if (opts.json) {
+        printJson({ database: db.description, schema, applied: result.applied.map((m) => m.name), upToDate: result.upToDate, roles });
+        return;
+      }
+      if (result.upToDate) log.info(`schema "${schema}" in ${db.description} is up to date; nothing to apply`);
+      for (const m of result.applied) log.info(`applied ${m.name}`);
+      if (!result.upToDate) log.info(`schema "${schema}" in ${db.description} is now at version ${result.applied.at(-1)!.version}`);
+      if (roles.length) log.info(`roles ready: ${roles.join(', ')}`);
+    });
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * The configuration's shape: one JSON Schema (validated by ajv, which also fills defaults) and the
+ * matching TypeScript type. `conf/tessdb.example.toml` documents every key; a test keeps them in sync.
+ */
+import os from 'node:os';
+
+export interface DatabaseConfig {
+  url: string;
+  host: string;
+  port: number;
+  user: string;
+  dbname: string;
+  password_file: string;
+  sslmode: '' | 'disable' | 'require' | 'verify-ca' | 'verify-full';
+  sslrootcert: string;
+  schema: string;
+  embedded_dir: string;
+  embedded_port: number;
+}
+
+export interface ArchiveConfig {
+  dir: string;
+  rotate: 'hourly' | 'daily';
+  max_file_mb: number;
+  flush_ms: number;
+  max_payload_bytes: number;
+}
+
+export interface MqttConfig {
+  url: string;
+  client_id: string;
+  username: string;
+  password_file: string;
+  topics: string[];
+  topic_prefix: string;
+  shared_group: string;
+  ca: string;
+  cert: string;
+  key: string;
+  session_expiry_s: number;
+  reconnect_ms: number;
+}
+
+export interface LiveConfig {
+  batch_rows: number;
+  batch_ms: number;
+  stats_s: number;
+  metrics_port: number;
+  max_queue_rows: number;
+}
+
+export interface IngestConfig {
+  jobs: number;
+  batch_rows: number;
+}
+
+export interface RegistryConfig {
+  require_authorisation: boolean;
+}
+
+export interface Config {
+  host: string;
+  data_dirs: string[];
+  replica_dirs: string[];
+  include: string[];
+  exclude: string[];
+  database: DatabaseConfig;
+  archive: ArchiveConfig;
+  mqtt: MqttConfig;
+  live: LiveConfig;
+  ingest: IngestConfig;
+  registry: RegistryConfig;
+}
+
+/** Keys whose values are secrets: masked by --dump-config and never logged. */
+export const SECRET_KEYS = new Set(['database.url', 'mqtt.url']);
+
+const str = (d: string) => ({ type: 'string', default: d });
+const int = (d: number, minimum = 0, maximum = 2 ** 31 - 1) => ({ type: 'integer', default: d, minimum, maximum });
+const strList = (d: string[]) => ({ type: 'array', items: { type: 'string' }, default: d });
+const section = (properties: Record<string, unknown>) => ({
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties,
+});
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    host: str(os.hostname()),
+    data_dirs: strList([]),
+    replica_dirs: strList([]),
+    include: strList(['**/*.ndjson.gz', '**/*.dat', '**/*.csv', '**/*.db', '**/*.sqlite']),
+    exclude: strList(['**/*.part', '**/.*/**']),
+    database: section({
+      url: str(''),
+      host: str(''),
+      port: int(5432, 1, 65535),
+      user: str(''),
+      dbname: str(''),
+      password_file: str(''),
+      sslmode: { type: 'string', enum: ['', 'disable', 'require', 'verify-ca', 'verify-full'], default: '' },
+      sslrootcert: str(''),
+      schema: { type: 'string', default: 'public', minLength: 1, maxLength: 63 },
+      embedded_dir: str(''),
+      embedded_port: int(5433, 1, 65535),
+    }),
+    archive: section({
+      dir: str('./archive'),
+      rotate: { type: 'string', enum: ['hourly', 'daily'], default: 'hourly' },
+      max_file_mb: int(256, 1),
+      flush_ms: int(1000, 10, 60_000),
+      max_payload_bytes: int(262_144, 1024, 16 * 1024 * 1024),
+    }),
+    mqtt: section({
+      url: str(''),
+      client_id: str(''),
+      username: str(''),
+      password_file: str(''),
+      topics: strList(['STARS4ALL/+/reading', 'STARS4ALL/register']),
+      topic_prefix: str('STARS4ALL'),
+      shared_group: str(''),
+      ca: str(''),
+      cert: str(''),
+      key: str(''),
+      session_expiry_s: int(7 * 24 * 3600),
+      reconnect_ms: int(2000, 100),
+    }),
+    live: section({
+      batch_rows: int(5000, 1),
+      batch_ms: int(1000, 10),
+      stats_s: int(3600, 1),
+      metrics_port: int(0, 0, 65535),
+      max_queue_rows: int(200_000, 1000),
+    }),
+    ingest: section({
+      jobs: int(1, 1, 64),
+      batch_rows: int(20_000, 100),
+    }),
+    registry: section({
+      require_authorisation: { type: 'boolean', default: false },
+    }),
+  },
+} as const;
