@@ -1,0 +1,38 @@
+/** Run the real `tessdb` binary (bin/tessdb.js → dist/) as a user would. */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = path.join(ROOT, 'bin', 'tessdb.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    // Tests must not pick up the developer's own configuration or database.
+    const inherited = { ...process.env };
+    for (const k of ['TESSDB_DATABASE_URL', 'TESSDB_MQTT_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGDATABASE', 'PGPASSWORD']) delete inherited[k];
+    const env = { ...inherited, ...opts.env };
+    const child = spawn(process.execPath, [BIN, ...args], { env, cwd: opts.cwd ?? ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+/** Environment pointing tessdb at a test database (URLs with passwords are refused on the command line). */
+export function dbEnv(url: string): NodeJS.ProcessEnv {
+  return { TESSDB_DATABASE_URL: url };
+}
