@@ -117,7 +117,7 @@ CREATE TYPE load_source AS ENUM ('mqtt', 'ida', 'csv', 'sqlite');
 -- whichever path (live, archive, IDA, CSV) brings it. Partitioned by month; partitions are created
 -- on demand by the loader (readings_YYYYMM).
 CREATE TABLE readings (
-    name_id      integer NOT NULL REFERENCES names,
+    name_id      integer NOT NULL,               -- names.name_id (no FK: checked per row it would slow COPY)
     tstamp       timestamptz NOT NULL,
     tstamp_src   timestamp_source NOT NULL,
     load_src     load_source NOT NULL,

@@ -6,7 +6,11 @@ import { Command, CommanderError } from 'commander';
 import { errorMessage, UserError } from '../util/errors.js';
 import { dbCommand } from './commands/db.js';
 import { setupCommand } from './commands/setup.js';
+import { backfillCommand } from './commands/backfill.js';
+import { ingestCommand } from './commands/ingest.js';
+import { inventoryCommand } from './commands/inventory.js';
 import { pendingCommands } from './commands/pending.js';
+import { statusCommand } from './commands/status.js';
 
 function version(): string {
   const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
@@ -20,7 +24,11 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride();
   program.addCommand(setupCommand());
+  program.addCommand(inventoryCommand());
+  program.addCommand(ingestCommand());
+  program.addCommand(backfillCommand());
   for (const cmd of pendingCommands()) program.addCommand(cmd);
+  program.addCommand(statusCommand());
   program.addCommand(dbCommand());
   for (const cmd of program.commands) propagateExitOverride(cmd);
   return program;

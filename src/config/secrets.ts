@@ -15,18 +15,24 @@ export function readPasswordFile(file: string, key: string): string {
   return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
 }
 
-/** Replace the password part of a URL with ***; leave everything else readable. */
+/** Query parameters that carry a password in a libpq-style URL (`postgres://h/db?password=…`). */
+const PASSWORD_PARAMS = /([?&](?:password|sslpassword)=)[^&#]*/gi;
+
+/** Replace the password part of a URL (user info or ?password=) with ***; leave everything else readable. */
 export function maskUrl(url: string): string {
+  let masked: string;
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
-    return u.toString();
+    masked = u.toString();
   } catch {
-    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+    masked = url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
   }
+  return masked.replace(PASSWORD_PARAMS, '$1***');
 }
 
 export function urlHasPassword(url: string): boolean {
+  if (/[?&](?:password|sslpassword)=[^&#]/i.test(url)) return true;
   try {
     return new URL(url).password !== '';
   } catch {

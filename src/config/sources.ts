@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { UserError } from '../util/errors.js';
+import { configSchema } from './schema.js';
 
 export type Table = Record<string, unknown>;
 
@@ -64,17 +65,31 @@ export function overridesLayer(overrides: string[]): ConfigLayer {
     if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(key)) {
       throw new UserError(`override "${item}": "${key}" is not a dotted key`, 2);
     }
-    assignDotted(values, key, parseOverrideValue(item.slice(eq + 1)));
+    assignDotted(values, key, parseOverrideValue(item.slice(eq + 1), schemaTypeAt(key)));
   }
   return { origin: 'command line', values };
 }
 
-function parseOverrideValue(raw: string): unknown {
+/**
+ * The value as TOML when it parses (5432, true, ["a"]), else the text itself. For a key the schema
+ * declares a string, a bare value that reads as another type stays text: `database.dbname=2024`.
+ */
+function parseOverrideValue(raw: string, schemaType: string | undefined): unknown {
+  let value: unknown;
   try {
-    return (parse(`v = ${raw}`) as Table).v;
+    value = (parse(`v = ${raw}`) as Table).v;
   } catch {
     return raw;
   }
+  return schemaType === 'string' && typeof value !== 'string' ? raw : value;
+}
+
+/** The JSON-schema type of a dotted configuration key, undefined when the key is unknown. */
+function schemaTypeAt(dotted: string): string | undefined {
+  type Node = { type?: string; properties?: Record<string, Node> };
+  let node: Node | undefined = configSchema as unknown as Node;
+  for (const part of dotted.split('.')) node = node?.properties?.[part];
+  return node?.type;
 }
 
 export function assignDotted(target: Table, dotted: string, value: unknown): void {

@@ -17,7 +17,8 @@ export function validate(merged: Table, origins: Map<string, string>): Config {
 }
 
 function describe(error: ErrorObject, origins: Map<string, string>): string {
-  const parent = error.instancePath.split('/').filter(Boolean).join('.');
+  const segments = error.instancePath.split('/').filter(Boolean);
+  const parent = segments.join('.');
   if (error.keyword === 'additionalProperties') {
     const unknown = (error.params as { additionalProperty: string }).additionalProperty;
     const dotted = parent ? `${parent}.${unknown}` : unknown;
@@ -25,7 +26,7 @@ function describe(error: ErrorObject, origins: Map<string, string>): string {
     const hint = closest(unknown, known);
     return `${where(dotted, origins)}unknown key "${dotted}"${hint ? ` (did you mean "${parent ? parent + '.' : ''}${hint}"?)` : ''}`;
   }
-  return `${where(parent, origins)}key "${parent}" ${error.message ?? 'is invalid'}${enumHint(error)}`;
+  return `${where(parent, origins)}key "${displayKey(segments)}" ${error.message ?? 'is invalid'}${enumHint(error)}`;
 }
 
 function enumHint(error: ErrorObject): string {
@@ -33,9 +34,19 @@ function enumHint(error: ErrorObject): string {
   return `: ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
 }
 
+/** `data_dirs/0` → `data_dirs[0]`, `database/port` → `database.port`. */
+function displayKey(segments: string[]): string {
+  return segments.map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i ? `.${s}` : s)).join('');
+}
+
+/** The layer that set this key, or (for an array item) the nearest enclosing key that has one. */
 function where(dotted: string, origins: Map<string, string>): string {
-  const origin = origins.get(dotted);
-  return origin ? `${origin}: ` : '';
+  const parts = dotted.split('.');
+  for (let n = parts.length; n > 0; n--) {
+    const origin = origins.get(parts.slice(0, n).join('.'));
+    if (origin) return `${origin}: `;
+  }
+  return '';
 }
 
 function propertiesAt(dotted: string): Record<string, unknown> {

@@ -1,0 +1,38 @@
+/** Which inventoried files need ingesting: never ingested, content changed, or failed before. */
+import type pg from 'pg';
+import type { FileToIngest } from './ingest-file.js';
+import { INGESTIBLE_KINDS } from './sources/index.js';
+
+export interface PendingOptions {
+  host: string;
+  reprocess: boolean;
+  since?: Date;
+  until?: Date;
+}
+
+export async function pendingFiles(pool: pg.Pool, opts: PendingOptions): Promise<FileToIngest[]> {
+  const { rows } = await pool.query<{
+    origin_id: string; path: string; kind: string; content_hash: string; size_bytes: string; mtime_ms: string;
+  }>(
+    `SELECT o.origin_id, o.path, o.kind, o.content_hash, o.size_bytes,
+            (extract(epoch FROM o.mtime) * 1000)::bigint AS mtime_ms
+       FROM file_origins o
+      WHERE o.host = $1 AND o.missing_since IS NULL AND o.content_hash IS NOT NULL
+        AND o.kind = ANY($2::text[])
+        AND ($3::boolean OR NOT EXISTS (
+              SELECT 1 FROM file_ingests i
+               WHERE i.origin_id = o.origin_id AND i.content_hash = o.content_hash AND i.status <> 'failed'))
+        AND ($4::timestamptz IS NULL OR o.mtime >= $4)
+        AND ($5::timestamptz IS NULL OR o.mtime < $5)
+      ORDER BY o.mtime, o.path`,
+    [opts.host, INGESTIBLE_KINDS, opts.reprocess, opts.since ?? null, opts.until ?? null],
+  );
+  return rows.map((r) => ({
+    originId: Number(r.origin_id),
+    path: r.path,
+    kind: r.kind as FileToIngest['kind'],
+    contentHash: r.content_hash,
+    sizeBytes: Number(r.size_bytes),
+    mtimeMs: Number(r.mtime_ms),
+  }));
+}

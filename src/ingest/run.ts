@@ -1,0 +1,80 @@
+/** `tessdb ingest`: load pending files, each in its own transaction, `jobs` files at a time. */
+import type pg from 'pg';
+import type { Config } from '../config/index.js';
+import { ReadingLoader } from '../load/loader.js';
+import { NameIds } from '../load/names.js';
+import { PartitionManager } from '../load/partitions.js';
+import { createProgress } from '../util/progress.js';
+import { ingestFile, type FileResult, type FileToIngest } from './ingest-file.js';
+import { RegistryCache } from './registry-cache.js';
+
+export interface IngestSummary {
+  files: number;
+  failed: number;
+  withErrors: number;
+  read: number;
+  inserted: number;
+  duplicates: number;
+  rejected: number;
+  rejectsByReason: Record<string, number>;
+  seconds: number;
+  rowsPerSecond: number;
+  results: FileResult[];
+}
+
+export interface IngestRunOptions {
+  jobs: number;
+  quiet?: boolean;
+  onResult?: (r: FileResult) => void;
+}
+
+export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIngest[], opts: IngestRunOptions): Promise<IngestSummary> {
+  const started = Date.now();
+  const names = new NameIds(pool);
+  const registry = new RegistryCache();
+  const progress = createProgress('ingest', files.length, { quiet: opts.quiet });
+  const results: FileResult[] = [];
+  let next = 0;
+  const worker = async () => {
+    // One loader per worker: it remembers partitions and duplicate evidence for its own connection.
+    const loader = new ReadingLoader(names, new PartitionManager(), { requireAuthorisation: config.registry.require_authorisation });
+    while (next < files.length) {
+      const file = files[next++];
+      const result = await ingestFile(file, {
+        pool,
+        loader,
+        registry,
+        source: { topicPrefix: config.mqtt.topic_prefix, batchLines: 5000 },
+        batchRows: config.ingest.batch_rows,
+        onRows: (rows) => progress.tick(0, rows),
+      });
+      results.push(result);
+      progress.tick(1, 0);
+      opts.onResult?.(result);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, files.length)) }, worker));
+  } finally {
+    progress.stop();
+  }
+  return summarise(results, (Date.now() - started) / 1000);
+}
+
+function summarise(results: FileResult[], seconds: number): IngestSummary {
+  const s: IngestSummary = {
+    files: results.length, failed: 0, withErrors: 0, read: 0, inserted: 0, duplicates: 0, rejected: 0,
+    rejectsByReason: {}, seconds, rowsPerSecond: 0, results,
+  };
+  for (const r of results) {
+    if (r.status === 'failed') s.failed++;
+    if (r.status === 'loaded_with_errors') s.withErrors++;
+    s.read += r.read;
+    s.inserted += r.inserted;
+    s.duplicates += r.duplicates;
+    s.rejected += r.rejected;
+    for (const [reason, n] of Object.entries(r.rejectsByReason)) s.rejectsByReason[reason] = (s.rejectsByReason[reason] ?? 0) + n;
+  }
+  s.rowsPerSecond = Math.round(s.read / Math.max(seconds, 0.001));
+  return s;
+}

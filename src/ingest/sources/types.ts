@@ -1,0 +1,27 @@
+/** What every file reader (archive, IDA, CSV) yields: records in file order, grouped in batches. */
+import type { Reading, RegisterEvent, Reject } from '../../model/types.js';
+
+export interface SourceBatch {
+  readings: Reading[];
+  registers: RegisterEvent[];
+  rejects: Reject[];
+  /** Input lines (or records) this batch covers, rejects included. */
+  lines: number;
+}
+
+export interface SourceStats {
+  truncated: boolean;
+  /** One line describing a problem with the file as a whole (e.g. a truncated gzip tail). */
+  problem?: string;
+}
+
+export interface RecordSource {
+  batches: AsyncIterable<SourceBatch>;
+  /** Final once `batches` is exhausted. */
+  stats(): SourceStats;
+}
+
+export interface SourceOptions {
+  topicPrefix: string;
+  batchLines: number;
+}

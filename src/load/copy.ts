@@ -1,0 +1,67 @@
+/** COPY … FROM STDIN through pg-copy-streams, fed in large chunks with backpressure respected. */
+import { once } from 'node:events';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+/** Streams the given COPY text chunks (each ≥ 64 KB except maybe the last). Resolves with the row count. */
+export async function copyChunks(client: pg.ClientBase, sql: string, chunks: Iterable<Buffer | string>): Promise<number> {
+  const stream = client.query(copyFrom(sql));
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('finish', resolve);
+    stream.on('error', reject);
+  });
+  try {
+    for (const chunk of chunks) {
+      if (!stream.write(chunk)) {
+        await Promise.race([once(stream, 'drain'), done]);
+      }
+    }
+    stream.end();
+    await done;
+  } catch (err) {
+    // pg-copy-streams has already sent CopyFail/received the error; make sure nothing dangles.
+    stream.destroy();
+    await done.catch(() => undefined);
+    throw err;
+  }
+  return stream.rowCount ?? 0;
+}
+
+/** Accumulates COPY text rows into ~64 KB chunks (one string per row would be one write per row). */
+export class ChunkBuilder {
+  private parts: string[] = [];
+  private size = 0;
+  readonly chunks: string[] = [];
+  rows = 0;
+
+  constructor(private readonly chunkBytes = 64 * 1024) {}
+
+  add(row: string): void {
+    this.parts.push(row);
+    this.size += row.length;
+    this.rows++;
+    if (this.size >= this.chunkBytes) this.cut();
+  }
+
+  finish(): string[] {
+    if (this.parts.length) this.cut();
+    return this.chunks;
+  }
+
+  private cut(): void {
+    this.chunks.push(this.parts.join(''));
+    this.parts = [];
+    this.size = 0;
+  }
+}
+
+/** Escape one value for COPY text format; null becomes \N. */
+export function copyValue(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'number') return String(value);
+  return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
+export function copyRow(values: (string | number | null | undefined)[]): string {
+  return values.map(copyValue).join('\t') + '\n';
+}
