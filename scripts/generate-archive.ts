@@ -17,8 +17,8 @@ export interface GenerateOptions {
   start: Date; // UTC midnight
   seed: number;
   invalidLines: boolean;
-  /** Also write the expected readings as CSV rows (name,tstamp,…) for baselines. */
-  csv?: string;
+  /** Also write the expected readings as COPY text rows of the readings table (name_id = order of first appearance), for baselines. */
+  copyRows?: string;
   gzipLevel?: number;
 }
 
@@ -55,7 +55,9 @@ export function generateArchive(o: GenerateOptions): GenerateResult {
     seq: 0,
     offsetS: Math.floor(random() * 60),
   }));
-  const csv = o.csv ? fs.createWriteStream(o.csv) : null;
+  const copyOut = o.copyRows ? fs.openSync(o.copyRows, 'w') : null;
+  const nameIds = new Map<string, number>();
+  let copyBuffer: string[] = [];
   const startMs = o.start.getTime();
   const hours = o.days * 24;
   const renameAt = Math.floor(hours / 2);
@@ -90,7 +92,7 @@ export function generateArchive(o: GenerateOptions): GenerateResult {
         const p = readingPayload(u, t, random);
         push(t + 150, `STARS4ALL/${u.name}/reading`, p);
         result.readings++;
-        if (csv) csv.write(`${u.name},${iso(t)},${p.seq},${p.freq ?? (p as { F1?: { freq: number } }).F1?.freq},${p.mag ?? (p as { F1?: { mag: number } }).F1?.mag},${p.tamb},${p.tsky}\n`);
+        if (copyOut !== null) copyBuffer.push(copyRow(nameIds, u.name, t, p));
       }
     }
     if (o.invalidLines && h % 6 === 3) {
@@ -102,9 +104,26 @@ export function generateArchive(o: GenerateOptions): GenerateResult {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, zlib.gzipSync(lines.join('\n') + '\n', { level: o.gzipLevel ?? 6 }));
     result.files.push(file);
+    if (copyOut !== null) {
+      fs.writeSync(copyOut, copyBuffer.join(''));
+      copyBuffer = [];
+    }
   }
-  csv?.end();
+  if (copyOut !== null) fs.closeSync(copyOut);
   return result;
+}
+
+/** One readings-table row in COPY text format, columns as src/load/encode.ts READING_COLUMNS. */
+function copyRow(nameIds: Map<string, number>, name: string, t: number, p: Record<string, any>): string {
+  if (!nameIds.has(name)) nameIds.set(name, nameIds.size + 1);
+  const c = (k: string) => (p.F1 ? p[k]?.freq : undefined);
+  const m = (k: string) => (p.F1 ? p[k]?.mag : undefined);
+  const v = (x: unknown) => (x === undefined || x === null ? '\\N' : String(x));
+  const cols = [
+    nameIds.get(name), iso(t), 'publisher', 'mqtt', p.seq, p.freq ?? c('F1'), p.mag ?? m('F1'), p.tamb, p.tsky, p.wdBm, p.rev,
+    null, null, null, null, null, c('F2'), m('F2'), c('F3'), m('F3'), c('F4'), m('F4'),
+  ];
+  return cols.map(v).join('\t') + '\n';
 }
 
 function registerPayload(u: { name: string; mac: string; tess4c: boolean; zp: number }) {
@@ -137,7 +156,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
   const args = process.argv.slice(2);
   const out = argValue(args, '--out', '');
   if (!out) {
-    console.error('usage: generate-archive.ts --out DIR [--photometers N] [--days D] [--start YYYY-MM-DD] [--seed S] [--csv FILE]');
+    console.error('usage: generate-archive.ts --out DIR [--photometers N] [--days D] [--start YYYY-MM-DD] [--seed S] [--copy-rows FILE] [--no-invalid]');
     process.exit(2);
   }
   const r = generateArchive({
@@ -147,7 +166,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
     start: new Date(`${argValue(args, '--start', '2026-11-01')}T00:00:00Z`),
     seed: Number(argValue(args, '--seed', '1')),
     invalidLines: !args.includes('--no-invalid'),
-    csv: argValue(args, '--csv', '') || undefined,
+    copyRows: argValue(args, '--copy-rows', '') || undefined,
   });
   console.log(`${r.files.length} files, ${r.readings} readings, ${r.registers} register messages, ${r.retained} retained, ${r.invalid} invalid lines`);
 }

@@ -137,7 +137,7 @@ export const configSchema = {
     }),
     ingest: section({
       jobs: int(1, 1, 64),
-      batch_rows: int(20_000, 100),
+      batch_rows: int(10_000, 100),
     }),
     registry: section({
       require_authorisation: { type: 'boolean', default: false },

@@ -48,7 +48,18 @@ export interface IngestDeps {
 /** Rejects that mean "the input was bad", as opposed to "not loaded by rule" (retained, unregistered…). */
 const INPUT_ERRORS = new Set(['bad_line', 'invalid_json', 'invalid_payload', 'invalid_timestamp', 'payload_too_large']);
 
+/** Deadlocks and serialisation failures between parallel jobs are retried: the file's transaction is all-or-nothing. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 4;
+
 export async function ingestFile(file: FileToIngest, deps: IngestDeps): Promise<FileResult> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await ingestOnce(file, deps, attempt < MAX_ATTEMPTS);
+    if (result !== 'retry') return result;
+  }
+}
+
+async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolean): Promise<FileResult | 'retry'> {
   const started = new Date();
   const client = await deps.pool.connect();
   const rejects = new RejectCounter();
@@ -57,6 +68,7 @@ export async function ingestFile(file: FileToIngest, deps: IngestDeps): Promise<
     rejected: 0, rejectsByReason: {}, truncated: false, seconds: 0,
   };
   let registryChanged = false;
+  let retry = false;
   try {
     await client.query('BEGIN');
     const state: BatchState = { attribution: await deps.registry.current(client), registryChanged: false, pending: [] };
@@ -65,15 +77,27 @@ export async function ingestFile(file: FileToIngest, deps: IngestDeps): Promise<
       result.inserted += c.inserted;
       result.duplicates += c.duplicates;
     };
+    // One COPY may be in flight while the next batch is read and classified: file parsing (Node) and
+    // loading (the Postgres backend) then use both cores.
+    let inflight: Promise<void> = Promise.resolve();
+    const flush = () => flushReadings(client, deps.loader, state, rejects).then(add);
     for await (const batch of source.batches) {
       result.read += batch.lines;
       for (const r of batch.rejects) rejects.add(r);
-      await applyRegisters(client, batch, state);
-      state.pending.push(...batch.readings);
-      if (state.pending.length >= deps.batchRows) add(await flushReadings(client, deps.loader, state, rejects));
+      if (batch.registers.length > 0) {
+        await inflight;
+        await applyRegisters(client, batch, state);
+      }
+      for (const r of batch.readings) state.pending.push(r);
+      if (state.pending.length >= deps.batchRows) {
+        await inflight;
+        inflight = flush();
+        inflight.catch(() => undefined); // awaited below; this only stops it counting as unhandled meanwhile
+      }
       deps.onRows?.(batch.lines);
     }
-    add(await flushReadings(client, deps.loader, state, rejects));
+    await inflight;
+    await flush();
     registryChanged = state.registryChanged;
     const stats = source.stats();
     assertUnchanged(file);
@@ -91,16 +115,21 @@ export async function ingestFile(file: FileToIngest, deps: IngestDeps): Promise<
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     deps.loader.afterRollback();
-    result.status = 'failed';
-    result.error = errorMessage(err);
-    result.inserted = 0;
-    result.duplicates = 0;
-    await recordIngest(client, file, result, started).catch(() => undefined);
     registryChanged = false;
+    if (mayRetry && RETRYABLE.has((err as { code?: string }).code ?? '')) {
+      retry = true;
+    } else {
+      result.status = 'failed';
+      result.error = errorMessage(err);
+      result.inserted = 0;
+      result.duplicates = 0;
+      await recordIngest(client, file, result, started).catch(() => undefined);
+    }
   } finally {
     if (registryChanged) deps.registry.invalidate();
     client.release();
   }
+  if (retry) return 'retry';
   result.seconds = (Date.now() - started.getTime()) / 1000;
   return result;
 }

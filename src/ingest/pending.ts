@@ -10,10 +10,23 @@ export interface PendingOptions {
   until?: Date;
 }
 
+interface OriginRow {
+  origin_id: string; path: string; kind: string; content_hash: string; size_bytes: string; mtime_ms: string;
+}
+
+function toFile(r: OriginRow): FileToIngest {
+  return {
+    originId: Number(r.origin_id),
+    path: r.path,
+    kind: r.kind as FileToIngest['kind'],
+    contentHash: r.content_hash,
+    sizeBytes: Number(r.size_bytes),
+    mtimeMs: Number(r.mtime_ms),
+  };
+}
+
 export async function pendingFiles(pool: pg.Pool, opts: PendingOptions): Promise<FileToIngest[]> {
-  const { rows } = await pool.query<{
-    origin_id: string; path: string; kind: string; content_hash: string; size_bytes: string; mtime_ms: string;
-  }>(
+  const { rows } = await pool.query<OriginRow>(
     `SELECT o.origin_id, o.path, o.kind, o.content_hash, o.size_bytes,
             (extract(epoch FROM o.mtime) * 1000)::bigint AS mtime_ms
        FROM file_origins o
@@ -27,12 +40,29 @@ export async function pendingFiles(pool: pg.Pool, opts: PendingOptions): Promise
       ORDER BY o.mtime, o.path`,
     [opts.host, INGESTIBLE_KINDS, opts.reprocess, opts.since ?? null, opts.until ?? null],
   );
-  return rows.map((r) => ({
-    originId: Number(r.origin_id),
-    path: r.path,
-    kind: r.kind as FileToIngest['kind'],
-    contentHash: r.content_hash,
-    sizeBytes: Number(r.size_bytes),
-    mtimeMs: Number(r.mtime_ms),
-  }));
+  return rows.map(toFile);
+}
+
+/**
+ * Ingested files (current content) with readings rejected as `unregistered` on a day on which their
+ * name now has a mapping: a registration that arrived later (another file, a later run, a parallel
+ * job) may make them loadable, so they are read again. Loading is idempotent.
+ */
+export async function reattributableFiles(pool: pg.Pool, host: string): Promise<FileToIngest[]> {
+  const { rows } = await pool.query<OriginRow>(
+    `SELECT o.origin_id, o.path, o.kind, o.content_hash, o.size_bytes,
+            (extract(epoch FROM o.mtime) * 1000)::bigint AS mtime_ms
+       FROM file_origins o
+      WHERE o.host = $1 AND o.missing_since IS NULL AND o.content_hash IS NOT NULL
+        AND o.kind = ANY($2::text[])
+        AND EXISTS (SELECT 1 FROM file_ingests i
+                     WHERE i.origin_id = o.origin_id AND i.content_hash = o.content_hash AND i.status <> 'failed')
+        AND EXISTS (SELECT 1 FROM reject_counts rc JOIN name_to_mac m ON m.name = rc.name
+                     WHERE rc.origin_id = o.origin_id AND rc.reason = 'unregistered'
+                       AND m.valid_since < ((rc.day + 1)::timestamp AT TIME ZONE 'UTC')
+                       AND m.valid_until > (rc.day::timestamp AT TIME ZONE 'UTC'))
+      ORDER BY o.mtime, o.path`,
+    [host, INGESTIBLE_KINDS],
+  );
+  return rows.map(toFile);
 }

@@ -7,6 +7,8 @@ import { loadRegistrySnapshot, type RegistrySnapshot } from '../registry/index.j
 
 export class RegistryCache {
   private snapshot?: RegistrySnapshot;
+  /** How many committed transactions changed the registry since this cache was made. */
+  changes = 0;
 
   async current(client: pg.ClientBase): Promise<RegistrySnapshot> {
     this.snapshot ??= await loadRegistrySnapshot(client);
@@ -16,5 +18,6 @@ export class RegistryCache {
   /** Called after a transaction that changed the registry committed (or rolled back). */
   invalidate(): void {
     this.snapshot = undefined;
+    this.changes++;
   }
 }

@@ -4,8 +4,10 @@ import type { Config } from '../config/index.js';
 import { ReadingLoader } from '../load/loader.js';
 import { NameIds } from '../load/names.js';
 import { PartitionManager } from '../load/partitions.js';
+import { log } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { ingestFile, type FileResult, type FileToIngest } from './ingest-file.js';
+import { reattributableFiles } from './pending.js';
 import { RegistryCache } from './registry-cache.js';
 
 export interface IngestSummary {
@@ -34,31 +36,66 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
   const registry = new RegistryCache();
   const progress = createProgress('ingest', files.length, { quiet: opts.quiet });
   const results: FileResult[] = [];
-  let next = 0;
-  const worker = async () => {
-    // One loader per worker: it remembers partitions and duplicate evidence for its own connection.
-    const loader = new ReadingLoader(names, new PartitionManager(), { requireAuthorisation: config.registry.require_authorisation });
-    while (next < files.length) {
-      const file = files[next++];
-      const result = await ingestFile(file, {
-        pool,
-        loader,
-        registry,
-        source: { topicPrefix: config.mqtt.topic_prefix, batchLines: 5000 },
-        batchRows: config.ingest.batch_rows,
-        onRows: (rows) => progress.tick(0, rows),
-      });
+  const runPool = async (list: FileToIngest[], onResult: (r: FileResult) => void) => {
+    let next = 0;
+    const worker = async () => {
+      // One loader per worker: it remembers partitions and duplicate evidence for its own connection.
+      const loader = new ReadingLoader(names, new PartitionManager(), { requireAuthorisation: config.registry.require_authorisation });
+      while (next < list.length) {
+        const file = list[next++];
+        const result = await ingestFile(file, {
+          pool,
+          loader,
+          registry,
+          source: { topicPrefix: config.mqtt.topic_prefix, batchLines: 5000 },
+          batchRows: config.ingest.batch_rows,
+          onRows: (rows) => progress.tick(0, rows),
+        });
+        onResult(result);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, list.length)) }, worker));
+  };
+  try {
+    await runPool(files, (result) => {
       results.push(result);
       progress.tick(1, 0);
       opts.onResult?.(result);
+    });
+    // Registrations loaded in this run (in any file, by any job) may attribute readings that an
+    // earlier file rejected as unregistered: read those files again, so the outcome does not
+    // depend on the order or the parallelism the files were ingested with.
+    if (registry.changes > 0) {
+      const again = await reattributableFiles(pool, config.host);
+      if (again.length > 0) {
+        log.info(`reading ${again.length} files again: registrations loaded in this run make some of their unregistered readings loadable`);
+        await runPool(again, (retry) => {
+          const i = results.findIndex((r) => r.originId === retry.originId);
+          if (i < 0) {
+            results.push(retry);
+            opts.onResult?.(retry);
+          } else {
+            results[i] = mergeRetry(results[i], retry);
+            if (retry.status === 'failed') opts.onResult?.(retry);
+          }
+        });
+      }
     }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, files.length)) }, worker));
   } finally {
     progress.stop();
   }
   return summarise(results, (Date.now() - started) / 1000);
+}
+
+/** The same file read twice in one run: counts relative to the state before the run, rejects as now. */
+function mergeRetry(first: FileResult, retry: FileResult): FileResult {
+  if (retry.status === 'failed') return { ...first, status: 'failed', error: retry.error, seconds: first.seconds + retry.seconds };
+  return {
+    ...retry,
+    inserted: first.inserted + retry.inserted,
+    duplicates: Math.max(0, retry.duplicates - first.inserted),
+    seconds: first.seconds + retry.seconds,
+  };
 }
 
 function summarise(results: FileResult[], seconds: number): IngestSummary {

@@ -35,12 +35,36 @@ export function detectKind(file: string): KindResult {
 
 function sniffGzip(head: Buffer): KindResult {
   let text: string;
+  let error: Error | undefined;
   try {
-    text = zlib.gunzipSync(head, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString('utf8');
+    ({ text, error } = gunzipPrefix(head));
   } catch (err) {
     return { kind: 'unknown', reason: `gzip header but undecodable: ${(err as Error).message}` };
   }
   const first = text.split('\n', 1)[0];
+  if (error) {
+    // Only a prefix decodes: an archive if that prefix shows an archive's first line (the reader
+    // then loads what decodes and records the damage on the file).
+    if (first.startsWith('{') && first.includes('"topic"')) return { kind: 'archive' };
+    return { kind: 'unknown', reason: `gzip header but undecodable: ${error.message}` };
+  }
   if (first === '' || (first.startsWith('{') && first.includes('"topic"'))) return { kind: 'archive' };
   return { kind: 'unknown', reason: 'gzip file that is not a tessdb archive (first line has no "topic")' };
+}
+
+/**
+ * Decodes the head of a gzip file. Damage past the first line (a flipped byte, or a wrong CRC in a
+ * file shorter than the head) must not hide the first line, so shorter prefixes are tried; `error`
+ * is the full head's decoding error when only a prefix decoded.
+ */
+function gunzipPrefix(head: Buffer): { text: string; error?: Error } {
+  let error: Error | undefined;
+  for (let n = head.length; n >= 32; n = Math.floor(n / 2)) {
+    try {
+      return { text: zlib.gunzipSync(head.subarray(0, n), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString('utf8'), error };
+    } catch (err) {
+      error ??= err as Error;
+    }
+  }
+  throw error;
 }

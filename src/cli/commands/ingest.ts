@@ -4,7 +4,7 @@ import { pendingFiles } from '../../ingest/pending.js';
 import { ingestFiles, type IngestSummary } from '../../ingest/run.js';
 import { registerSingleFile } from '../../ingest/single-file.js';
 import type { FileToIngest } from '../../ingest/ingest-file.js';
-import { UsageError } from '../../util/errors.js';
+import { UsageError, UserError } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import type { Database } from '../../db/open.js';
 import { createContext, printJson, withCommonOptions, withDatabase, type CommonOptions } from '../context.js';
@@ -72,7 +72,16 @@ async function selectFiles(ctx: Context, db: Database, opts: IngestOptions): Pro
   if (opts.file?.length) {
     const files: FileToIngest[] = [];
     for (const f of opts.file) {
-      const single = await registerSingleFile(db.pool, ctx.config.host, f);
+      let single: Awaited<ReturnType<typeof registerSingleFile>>;
+      try {
+        single = await registerSingleFile(db.pool, ctx.config.host, f);
+      } catch (err) {
+        // One file that cannot be ingested (missing, unreadable, unknown kind) does not stop the others.
+        if (!(err instanceof UserError)) throw err;
+        log.error(err.message);
+        process.exitCode = 1;
+        continue;
+      }
       if (single.alreadyIngested && !opts.reprocess) log.info(`${single.path}: already ingested (use --reprocess to load it again)`);
       else files.push(single);
     }

@@ -35,6 +35,15 @@ export async function packagedBinaries(): Promise<Binaries> {
 /** The uid/gid to run the server as: none for ordinary users, the `postgres` user for root. */
 export function serverUser(): RunAs {
   if (process.getuid?.() !== 0) return {};
+  try {
+    const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+    if (line) {
+      const [, , uid, gid] = line.split(':');
+      return { uid: Number(uid), gid: Number(gid) };
+    }
+  } catch {
+    /* fall through to id(1), which also knows NSS users */
+  }
   const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
   try {
     return { uid: id('-u'), gid: id('-g') };
@@ -45,7 +54,7 @@ export function serverUser(): RunAs {
 
 /** Binaries the server user can execute, copying them to `/var/lib/tessdb/pg-<version>` if needed. */
 export function reachableBinaries(bins: Binaries, runAs: RunAs): Binaries {
-  if (runAs.uid === undefined || canExecute(bins.postgres, runAs)) return bins;
+  if (runAs.uid === undefined || openToOthers(bins.postgres) || canExecute(bins.postgres, runAs)) return bins;
   const nativeDir = path.dirname(bins.binDir);
   const version = execFileSync(bins.postgres, ['--version'], { encoding: 'utf8' }).trim().split(' ').pop();
   const target = path.join('/var/lib/tessdb', `pg-${version}`);
@@ -57,6 +66,22 @@ export function reachableBinaries(bins: Binaries, runAs: RunAs): Binaries {
   }
   const binDir = path.join(target, 'bin');
   return { binDir, pg_ctl: path.join(binDir, 'pg_ctl'), initdb: path.join(binDir, 'initdb'), postgres: path.join(binDir, 'postgres') };
+}
+
+/** Cheap check first: every ancestor directory searchable and the binary executable by "others". */
+function openToOthers(file: string): boolean {
+  try {
+    let dir = path.dirname(file);
+    if ((fs.statSync(file).mode & 0o001) === 0) return false;
+    for (;;) {
+      if ((fs.statSync(dir).mode & 0o001) === 0) return false;
+      const parent = path.dirname(dir);
+      if (parent === dir) return true;
+      dir = parent;
+    }
+  } catch {
+    return false;
+  }
 }
 
 function canExecute(file: string, runAs: RunAs): boolean {

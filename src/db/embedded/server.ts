@@ -93,11 +93,11 @@ export class EmbeddedServer {
     });
   }
 
+  /** Running when postmaster.pid names a live process (what `pg_ctl status` checks, without a spawn). */
   async isRunning(): Promise<boolean> {
-    if (!this.isInitialised()) return false;
     try {
-      await this.pgCtl(['status', '-D', this.dataDir]);
-      return true;
+      const pid = Number(fs.readFileSync(path.join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      return pid > 0 && isAlive(pid);
     } catch {
       return false;
     }

@@ -1,0 +1,178 @@
+/**
+ * Ingest benchmark (issue 3): measured against `psql \copy` of the same rows into an identical
+ * readings table, on the same server, in the same run. Prints rows/s, ratios and peak RSS.
+ *
+ *   npm run bench:ingest [-- --photometers 700 --days 2 --jobs 1]
+ *
+ * Database: TESSDB_BENCH_DATABASE_URL, else a throwaway embedded PostgreSQL.
+ * Baseline: `psql \copy` when psql is on PATH, else the same COPY streamed from the file by pg-copy-streams.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { EmbeddedServer } from '../src/db/embedded/server.js';
+import { READING_COLUMNS } from '../src/load/encode.js';
+import { generateArchive } from '../scripts/generate-archive.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin', 'tessdb.js');
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const PHOTOMETERS = opt('photometers', 700);
+const DAYS = opt('days', 2);
+const JOBS = opt('jobs', 1);
+const OUT = path.join(ROOT, 'bench', 'out');
+
+interface Timed {
+  seconds: number;
+  peakRssMb: number;
+  stdout: string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Run the real CLI; peak RSS from /proc VmHWM polled until exit. */
+function tessdb(cliArgs: string[], env: NodeJS.ProcessEnv): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [BIN, ...cliArgs], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let peak = 0;
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+      } catch {
+        /* exited */
+      }
+    }, 50);
+    child.on('close', (code) => {
+      clearInterval(poll);
+      const seconds = (performance.now() - started) / 1000;
+      if (code !== 0 && code !== 1) reject(new Error(`tessdb ${cliArgs.join(' ')} exited ${code}: ${stderr.slice(-500)}`));
+      else resolve({ seconds, peakRssMb: Math.round(peak), stdout });
+    });
+  });
+}
+
+function dataset(name: string, photometers: number, days: number, withCopyRows: boolean) {
+  const dir = path.join(OUT, `${name}-${photometers}x${days}`);
+  const copyFile = `${dir}.copy`;
+  const marker = path.join(dir, '.complete.json');
+  if (fs.existsSync(marker) && (!withCopyRows || fs.existsSync(copyFile))) return { dir, copyFile, ...JSON.parse(fs.readFileSync(marker, 'utf8')) };
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(`generating ${photometers} photometers × ${days} days into ${dir} …`);
+  const r = generateArchive({ out: dir, photometers, days, start: new Date('2026-10-01T00:00:00Z'), seed: 7, invalidLines: false, copyRows: withCopyRows ? copyFile : undefined, gzipLevel: 6 });
+  const info = { readings: r.readings, files: r.files.length };
+  fs.writeFileSync(marker, JSON.stringify(info));
+  return { dir, copyFile, ...info };
+}
+
+async function baselineCopy(url: string, schema: string, copyFile: string): Promise<number> {
+  const table = `"${schema}".readings`;
+  const columns = READING_COLUMNS.join(', ');
+  const started = performance.now();
+  let psql = '';
+  try {
+    psql = execFileSync('sh', ['-c', 'command -v psql'], { encoding: 'utf8' }).trim();
+  } catch {
+    /* not installed */
+  }
+  if (psql) {
+    execFileSync(psql, [url, '-q', '-c', `\\copy ${table} (${columns}) FROM '${copyFile}'`], { stdio: 'inherit' });
+  } else {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await pipeline(fs.createReadStream(copyFile, { highWaterMark: 1 << 16 }), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
+    await client.end();
+  }
+  return (performance.now() - started) / 1000;
+}
+
+async function main(): Promise<void> {
+  fs.mkdirSync(OUT, { recursive: true });
+  const big = dataset('ingest', PHOTOMETERS, DAYS, true);
+  const many = dataset('files', 1, 42, false);
+
+  let server: EmbeddedServer | undefined;
+  let baseDir = '';
+  let url = process.env.TESSDB_BENCH_DATABASE_URL ?? '';
+  if (!url) {
+    baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessdb-bench-pg-'));
+    fs.chmodSync(baseDir, 0o755);
+    server = new EmbeddedServer(baseDir, await freePort());
+    url = await server.startKept();
+  }
+  try {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    for (const s of ['bench_baseline', 'bench_tessdb', 'bench_files']) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+    await admin.end();
+    const env = (schema: string) => ({ TESSDB_DATABASE_URL: url, TESSDB_HOST: `bench-${schema}` });
+    const dirs = (d: string) => `data_dirs=['${d}']`;
+
+    // Baseline: the same schema, partitions made beforehand, then \copy of the equivalent rows.
+    await tessdb(['setup', '-q', 'database.schema=bench_baseline'], env('bench_baseline'));
+    const pool = new pg.Pool({ connectionString: url, options: '-c search_path=bench_baseline' });
+    for (const month of ['2026-10-01', '2026-11-01']) {
+      const name = `readings_${month.slice(0, 7).replace('-', '')}`;
+      await pool.query(`CREATE TABLE ${name} PARTITION OF readings FOR VALUES FROM ('${month}') TO ('${month}'::date + interval '1 month')`);
+    }
+    await pool.end();
+    const baselineSeconds = await baselineCopy(url, 'bench_baseline', big.copyFile);
+    const baselineRate = big.readings / baselineSeconds;
+
+    await tessdb(['setup', '-q', 'database.schema=bench_tessdb'], env('bench_tessdb'));
+    const inventory = await tessdb(['inventory', '-q', 'database.schema=bench_tessdb', dirs(big.dir)], env('bench_tessdb'));
+    const fresh = await tessdb(['ingest', '--json', '-q', `--jobs=${JOBS}`, 'database.schema=bench_tessdb'], env('bench_tessdb'));
+    const reprocess = await tessdb(['ingest', '--json', '-q', '--reprocess', `--jobs=${JOBS}`, 'database.schema=bench_tessdb'], env('bench_tessdb'));
+    const freshSummary = JSON.parse(fresh.stdout);
+    const reprocessSummary = JSON.parse(reprocess.stdout);
+
+    await tessdb(['setup', '-q', 'database.schema=bench_files'], env('bench_files'));
+    await tessdb(['backfill', '-q', '--json', 'database.schema=bench_files', dirs(many.dir)], env('bench_files'));
+    const inv2 = await tessdb(['inventory', '-q', 'database.schema=bench_files', dirs(many.dir)], env('bench_files'));
+    const ing2 = await tessdb(['ingest', '-q', '--json', 'database.schema=bench_files', dirs(many.dir)], env('bench_files'));
+
+    const rate = (rows: number, s: number) => Math.round(rows / s);
+    const freshRate = rate(big.readings, freshSummary.seconds);
+    const reRate = rate(big.readings, reprocessSummary.seconds);
+    const rows = [
+      ['baseline: psql \\copy into readings (PK, partitioned)', `${Math.round(baselineRate)} rows/s`, '1.00', ''],
+      ['tessdb ingest, fresh database', `${freshRate} rows/s`, (freshRate / baselineRate).toFixed(2), `${fresh.peakRssMb} MB`],
+      ['tessdb ingest --reprocess (all duplicates)', `${reRate} rows/s`, (reRate / baselineRate).toFixed(2), `${reprocess.peakRssMb} MB`],
+      [`tessdb inventory (${big.files} files, first scan + hash)`, `${inventory.seconds.toFixed(2)} s`, '', `${inventory.peakRssMb} MB`],
+      [`inventory + ingest, nothing changed (${many.files} files)`, `${(inv2.seconds + ing2.seconds).toFixed(2)} s`, '', `${Math.max(inv2.peakRssMb, ing2.peakRssMb)} MB`],
+    ];
+    console.log(`\ningest benchmark: ${big.readings} readings in ${big.files} files (${PHOTOMETERS} photometers × ${DAYS} days), jobs=${JOBS}, ${os.cpus().length} cores`);
+    console.log(`${'measurement'.padEnd(58)} ${'figure'.padStart(16)} ${'ratio'.padStart(6)} ${'peak RSS'.padStart(9)}`);
+    for (const [a, b, c, d] of rows) console.log(`${a.padEnd(58)} ${b.padStart(16)} ${c.padStart(6)} ${d.padStart(9)}`);
+    fs.writeFileSync(path.join(OUT, 'ingest-results.json'), JSON.stringify({ baselineRate, freshRate, reRate, inventorySeconds: inventory.seconds, nothingChangedSeconds: inv2.seconds + ing2.seconds, fresh, reprocess }, null, 2));
+  } finally {
+    if (server) {
+      await server.stopNow();
+      fs.rmSync(baseDir, { recursive: true, force: true });
+    }
+  }
+}
+
+await main();
