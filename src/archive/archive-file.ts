@@ -80,6 +80,11 @@ interface Deferred {
   reject(e: Error): void;
 }
 
+interface SyncWaiter extends Deferred {
+  /** The sync may run once this many chunks have been given to gzip (everything sealed at request time). */
+  target: number;
+}
+
 const noop = (): void => undefined;
 
 export class ArchiveFile {
@@ -126,7 +131,9 @@ export class ArchiveFile {
   private running = false;
   private pumpDone: Promise<void> = Promise.resolve();
   private inflight: Promise<unknown> = Promise.resolve();
-  private syncWaiters: Deferred[] = [];
+  private syncWaiters: SyncWaiter[] = [];
+  private sealedCount = 0;
+  private shippedCount = 0;
   private ending = false;
   private finished: Promise<ClosedArchive> | undefined;
   private finishResolve: (c: ClosedArchive) => void = noop;
@@ -221,16 +228,21 @@ export class ArchiveFile {
     const buf = Buffer.from(this.pending.length === 1 ? this.pending[0] : this.pending.join(''), 'utf8');
     this.ready.push({ buf, lines: this.pendingLines });
     this.readyBytes += buf.length;
+    this.sealedCount++;
     this.pending = [];
     this.pendingBytes = this.pendingLines = 0;
   }
 
-  /** Resolves once everything appended so far is on disk (sync flush + fdatasync); rejects if the file fails. */
+  /**
+   * Resolves once everything appended so far is on disk (sync flush + fdatasync); rejects if the file fails.
+   * Lines appended after the call do not delay it: the sync runs as soon as what was there is compressed.
+   */
   sync(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.finished) return this.finished.then(noop);
+    this.seal();
     return new Promise<void>((resolve, reject) => {
-      this.syncWaiters.push({ resolve, reject });
+      this.syncWaiters.push({ resolve, reject, target: this.sealedCount });
       this.kick();
     });
   }
@@ -323,12 +335,13 @@ export class ArchiveFile {
     try {
       await this.guard(this.opened);
       while (!this.failure) {
-        if (this.ready.length > 0) {
-          await this.ship();
-        } else if ((this.syncWaiters.length > 0 || this.ending) && this.pendingLines > 0) {
-          this.seal();
-        } else if (this.syncWaiters.length > 0) {
+        const waiter = this.syncWaiters[0];
+        if (waiter && this.shippedCount >= waiter.target) {
           await this.doSync();
+        } else if (this.ready.length > 0) {
+          await this.ship();
+        } else if (this.ending && this.pendingLines > 0) {
+          this.seal();
         } else if (this.ending) {
           await this.doEnd();
           break;
@@ -362,6 +375,7 @@ export class ArchiveFile {
   private async ship(): Promise<void> {
     const chunk = this.ready.shift()!;
     this.readyBytes -= chunk.buf.length;
+    this.shippedCount++;
     this.unsynced.push(chunk.buf);
     this.unsyncedBytes += chunk.buf.length;
     this.unsyncedLines += chunk.lines;
@@ -370,8 +384,11 @@ export class ArchiveFile {
     this.opts.onProgress();
   }
 
+  /** Sync flush + fdatasync of everything given to gzip so far; resolves the waiters it covers. */
   private async doSync(): Promise<void> {
-    const waiters = this.syncWaiters.splice(0);
+    let due = 0;
+    while (due < this.syncWaiters.length && this.syncWaiters[due].target <= this.shippedCount) due++;
+    const waiters = this.syncWaiters.splice(0, due);
     try {
       if (this.unsyncedBytes > 0 || this.outBytes !== this.syncedBytes) {
         await this.guard(new Promise<void>((resolve) => this.gz.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve())));

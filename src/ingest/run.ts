@@ -19,6 +19,8 @@ export interface IngestSummary {
   duplicates: number;
   rejected: number;
   rejectsByReason: Record<string, number>;
+  /** Files of earlier runs read again (their newly attributable readings are in `inserted`). */
+  reread: number;
   seconds: number;
   rowsPerSecond: number;
   results: FileResult[];
@@ -36,6 +38,7 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
   const registry = new RegistryCache();
   const progress = createProgress('ingest', files.length, { quiet: opts.quiet });
   const results: FileResult[] = [];
+  const reread: FileResult[] = [];
   const runPool = async (list: FileToIngest[], onResult: (r: FileResult) => void) => {
     let next = 0;
     const worker = async () => {
@@ -72,8 +75,13 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
         await runPool(again, (retry) => {
           const i = results.findIndex((r) => r.originId === retry.originId);
           if (i < 0) {
-            results.push(retry);
-            opts.onResult?.(retry);
+            // A file loaded by an earlier run: its problems were reported then; only a failure now counts.
+            if (retry.status === 'failed') {
+              results.push(retry);
+              opts.onResult?.(retry);
+            } else {
+              reread.push(retry);
+            }
           } else {
             results[i] = mergeRetry(results[i], retry);
             if (retry.status === 'failed') opts.onResult?.(retry);
@@ -84,7 +92,7 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
   } finally {
     progress.stop();
   }
-  return summarise(results, (Date.now() - started) / 1000);
+  return summarise(results, reread, (Date.now() - started) / 1000);
 }
 
 /** The same file read twice in one run: counts relative to the state before the run, rejects as now. */
@@ -98,11 +106,13 @@ function mergeRetry(first: FileResult, retry: FileResult): FileResult {
   };
 }
 
-function summarise(results: FileResult[], seconds: number): IngestSummary {
+function summarise(results: FileResult[], reread: FileResult[], seconds: number): IngestSummary {
   const s: IngestSummary = {
     files: results.length, failed: 0, withErrors: 0, read: 0, inserted: 0, duplicates: 0, rejected: 0,
-    rejectsByReason: {}, seconds, rowsPerSecond: 0, results,
+    rejectsByReason: {}, reread: reread.length, seconds, rowsPerSecond: 0, results,
   };
+  // Files of earlier runs read again because their unregistered readings became attributable.
+  for (const r of reread) s.inserted += r.inserted;
   for (const r of results) {
     if (r.status === 'failed') s.failed++;
     if (r.status === 'loaded_with_errors') s.withErrors++;
