@@ -74,7 +74,7 @@ async function selectFiles(ctx: Context, db: Database, opts: IngestOptions): Pro
     for (const f of opts.file) {
       let single: Awaited<ReturnType<typeof registerSingleFile>>;
       try {
-        single = await registerSingleFile(db.pool, ctx.config.host, f);
+        single = await registerSingleFile(db.pool, ctx.config.host, f, opts.dryRun);
       } catch (err) {
         // One file that cannot be ingested (missing, unreadable, unknown kind) does not stop the others.
         if (!(err instanceof UserError)) throw err;
