@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import zlib from 'node:zlib';
+import { salvageTail } from './salvage.js';
 
 const READ_CHUNK = 256 * 1024;
 const GUNZIP_CHUNK = 128 * 1024;
@@ -103,7 +104,17 @@ export class GunzipSource {
     else if (e.code === 'Z_BUF_ERROR') this.truncatedDetail = `truncated gzip stream after ${this.bytesIn} bytes: ${e.message}`;
     else this.truncatedDetail = `corrupt gzip data within the first ${this.bytesIn} bytes: ${e.message}`;
     this.rs.destroy();
-    this.finish();
+    if (e.code === 'Z_BUF_ERROR' || this.bytesIn === 0) {
+      this.finish();
+      return;
+    }
+    // The failing write's output was dropped by zlib: decode the prefix again to recover it.
+    salvageTail(this.path, this.bytesIn, this.bytesOut)
+      .then((tail) => {
+        if (tail.length > 0) this.onDecoded(tail);
+      })
+      .catch(() => undefined)
+      .finally(() => this.finish());
   }
 
   private setFatal(e: Error): void {

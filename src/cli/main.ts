@@ -9,8 +9,13 @@ import { setupCommand } from './commands/setup.js';
 import { backfillCommand } from './commands/backfill.js';
 import { ingestCommand } from './commands/ingest.js';
 import { inventoryCommand } from './commands/inventory.js';
+import { importSqliteCommand } from './commands/import-sqlite.js';
+import { liveCommand } from './commands/live.js';
 import { pendingCommands } from './commands/pending.js';
 import { statusCommand } from './commands/status.js';
+import { photometerCommand } from './commands/photometer.js';
+import { locationCommand, observerCommand } from './commands/location.js';
+import { exportCommand } from './commands/export.js';
 
 function version(): string {
   const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
@@ -27,8 +32,14 @@ export function buildProgram(): Command {
   program.addCommand(inventoryCommand());
   program.addCommand(ingestCommand());
   program.addCommand(backfillCommand());
+  program.addCommand(importSqliteCommand());
+  program.addCommand(liveCommand());
   for (const cmd of pendingCommands()) program.addCommand(cmd);
   program.addCommand(statusCommand());
+  program.addCommand(photometerCommand());
+  program.addCommand(locationCommand());
+  program.addCommand(observerCommand());
+  program.addCommand(exportCommand());
   program.addCommand(dbCommand());
   for (const cmd of program.commands) propagateExitOverride(cmd);
   return program;

@@ -24,6 +24,8 @@ export interface ArchiveConfig {
   max_file_mb: number;
   flush_ms: number;
   max_payload_bytes: number;
+  rotate_s: number;
+  host_tag: string;
 }
 
 export interface MqttConfig {
@@ -39,6 +41,7 @@ export interface MqttConfig {
   key: string;
   session_expiry_s: number;
   reconnect_ms: number;
+  protocol_version: 4 | 5;
 }
 
 export interface LiveConfig {
@@ -47,6 +50,7 @@ export interface LiveConfig {
   stats_s: number;
   metrics_port: number;
   max_queue_rows: number;
+  catch_up_hours: number;
 }
 
 export interface IngestConfig {
@@ -56,6 +60,39 @@ export interface IngestConfig {
 
 export interface RegistryConfig {
   require_authorisation: boolean;
+}
+
+export interface FilterConfig {
+  daylight: 'drop' | 'keep';
+}
+
+/** Reading fields a `[[csv.formats]]` column can be mapped to (`ignore`: read and dropped). */
+export const CSV_FIELDS = [
+  'name', 'time', 'date', 'clock', 'seq', 'freq', 'mag', 'tamb', 'tsky', 'wdbm', 'rev', 'azimuth', 'altitude',
+  'longitude', 'latitude', 'height', 'freq2', 'mag2', 'freq3', 'mag3', 'freq4', 'mag4', 'tstamp_src', 'ignore',
+] as const;
+export type CsvField = (typeof CSV_FIELDS)[number];
+
+/** One generic CSV layout (`[[csv.formats]]`), chosen for files whose path matches `glob`. */
+export interface CsvFormatConfig {
+  label: string;
+  glob: string;
+  delimiter: string;
+  header: boolean;
+  skip_lines: number;
+  comment: string;
+  decimal: '.' | ',';
+  columns: Record<string, CsvField>;
+  time_format: string;
+  timezone: string;
+  name_source: 'column' | 'file' | 'fixed';
+  name: string;
+  name_pattern: string;
+  tstamp_source: 'publisher' | 'subscriber';
+}
+
+export interface CsvConfig {
+  formats: CsvFormatConfig[];
 }
 
 export interface Config {
@@ -70,6 +107,8 @@ export interface Config {
   live: LiveConfig;
   ingest: IngestConfig;
   registry: RegistryConfig;
+  csv: CsvConfig;
+  filter: FilterConfig;
 }
 
 /** Keys whose values are secrets: masked by --dump-config and never logged. */
@@ -113,6 +152,8 @@ export const configSchema = {
       max_file_mb: int(256, 1),
       flush_ms: int(1000, 10, 60_000),
       max_payload_bytes: int(262_144, 1024, 16 * 1024 * 1024),
+      rotate_s: int(0, 0, 86_400),
+      host_tag: str(''),
     }),
     mqtt: section({
       url: str(''),
@@ -127,6 +168,7 @@ export const configSchema = {
       key: str(''),
       session_expiry_s: int(7 * 24 * 3600),
       reconnect_ms: int(2000, 100),
+      protocol_version: { type: 'integer', enum: [4, 5], default: 5 },
     }),
     live: section({
       batch_rows: int(5000, 1),
@@ -134,6 +176,7 @@ export const configSchema = {
       stats_s: int(3600, 1),
       metrics_port: int(0, 0, 65535),
       max_queue_rows: int(200_000, 1000),
+      catch_up_hours: int(48, 0, 24 * 366),
     }),
     ingest: section({
       jobs: int(1, 1, 64),
@@ -141,6 +184,36 @@ export const configSchema = {
     }),
     registry: section({
       require_authorisation: { type: 'boolean', default: false },
+    }),
+    csv: section({
+      formats: {
+        type: 'array',
+        default: [],
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['glob', 'columns'],
+          properties: {
+            label: str(''),
+            glob: { type: 'string', minLength: 1 },
+            delimiter: { type: 'string', enum: ['auto', ',', ';', '\t', '|', ' '], default: 'auto' },
+            header: { type: 'boolean', default: true },
+            skip_lines: int(0, 0, 1000),
+            comment: { type: 'string', maxLength: 1, default: '#' },
+            decimal: { type: 'string', enum: ['.', ','], default: '.' },
+            columns: { type: 'object', minProperties: 1, additionalProperties: { type: 'string', enum: CSV_FIELDS } },
+            time_format: str('iso'),
+            timezone: str('UTC'),
+            name_source: { type: 'string', enum: ['column', 'file', 'fixed'], default: 'column' },
+            name: str(''),
+            name_pattern: str('^([A-Za-z0-9-]+)'),
+            tstamp_source: { type: 'string', enum: ['publisher', 'subscriber'], default: 'subscriber' },
+          },
+        },
+      },
+    }),
+    filter: section({
+      daylight: { type: 'string', enum: ['drop', 'keep'], default: 'drop' },
     }),
   },
 } as const;

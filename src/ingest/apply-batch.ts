@@ -7,6 +7,7 @@ import type { Reading } from '../model/types.js';
 import type { ReadingLoader, BatchCounts, Attribution } from '../load/loader.js';
 import type { RejectCounter } from '../load/rejects.js';
 import { rebuildRegistry, recordRegisterEvents, loadRegistrySnapshot } from '../registry/index.js';
+import { tentativeDaylight, type DaylightRanges } from '../filter/daylight.js';
 import type { SourceBatch } from './sources/index.js';
 
 export interface BatchState {
@@ -14,6 +15,11 @@ export interface BatchState {
   /** True once this transaction changed the registry (the shared cache must be invalidated). */
   registryChanged: boolean;
   pending: Reading[];
+  /**
+   * Time ranges of the readings loaded in this transaction, per name: pass them to `refreshDaylight`
+   * once, just before COMMIT (src/filter/daylight.ts).
+   */
+  daylight?: DaylightRanges;
 }
 
 export async function applyRegisters(client: pg.ClientBase, batch: SourceBatch, state: BatchState): Promise<void> {
@@ -34,5 +40,9 @@ export async function flushReadings(
   const readings = state.pending;
   state.pending = [];
   if (readings.length === 0) return { inserted: 0, duplicates: 0, rejected: 0 };
-  return loader.load(client, readings, state.attribution, rejects);
+  if (!state.daylight) return loader.load(client, readings, state.attribution, rejects);
+  const counts = await loader.load(client, readings, state.attribution, rejects, tentativeDaylight(readings));
+  // Flags can only change around readings that were stored now (all duplicates: nothing to recompute).
+  if (counts.inserted > 0) state.daylight.add(readings);
+  return counts;
 }

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { ReadingLoader } from '../load/loader.js';
 import { RejectCounter, saveRejects } from '../load/rejects.js';
 import { errorMessage } from '../util/errors.js';
+import { DaylightRanges, refreshDaylight } from '../filter/daylight.js';
 import { applyRegisters, flushReadings, type BatchState } from './apply-batch.js';
 import type { RegistryCache } from './registry-cache.js';
 import { openSource, type FileKind, type SourceOptions } from './sources/index.js';
@@ -71,7 +72,8 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
   let retry = false;
   try {
     await client.query('BEGIN');
-    const state: BatchState = { attribution: await deps.registry.current(client), registryChanged: false, pending: [] };
+    const daylight = new DaylightRanges();
+    const state: BatchState = { attribution: await deps.registry.current(client), registryChanged: false, pending: [], daylight };
     const source = openSource(file.kind, file.path, deps.source);
     const add = (c: { inserted: number; duplicates: number }) => {
       result.inserted += c.inserted;
@@ -98,6 +100,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     }
     await inflight;
     await flush();
+    await refreshDaylight(client, daylight);
     registryChanged = state.registryChanged;
     const stats = source.stats();
     assertUnchanged(file);

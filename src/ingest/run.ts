@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import { ReadingLoader } from '../load/loader.js';
 import { NameIds } from '../load/names.js';
 import { PartitionManager } from '../load/partitions.js';
+import { syncSettings } from '../filter/settings.js';
 import { log } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { ingestFile, type FileResult, type FileToIngest } from './ingest-file.js';
@@ -34,6 +35,7 @@ export interface IngestRunOptions {
 
 export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIngest[], opts: IngestRunOptions): Promise<IngestSummary> {
   const started = Date.now();
+  await syncSettings(pool, config); // the views follow this configuration's filter.daylight
   const names = new NameIds(pool);
   const registry = new RegistryCache();
   const progress = createProgress('ingest', files.length, { quiet: opts.quiet });
@@ -50,7 +52,7 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
           pool,
           loader,
           registry,
-          source: { topicPrefix: config.mqtt.topic_prefix, batchLines: 5000 },
+          source: { topicPrefix: config.mqtt.topic_prefix, batchLines: 5000, csvFormats: config.csv.formats },
           batchRows: config.ingest.batch_rows,
           onRows: (rows) => progress.tick(0, rows),
         });

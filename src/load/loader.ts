@@ -28,9 +28,11 @@ export interface BatchCounts {
   rejected: number;
 }
 
-const COLUMNS = READING_COLUMNS.join(', ');
-const COPY_TARGET = `COPY readings (${COLUMNS}) FROM STDIN`;
-const COPY_STAGING = `COPY readings_staging (${COLUMNS}) FROM STDIN`;
+const BASE_COLUMNS = READING_COLUMNS.join(', ');
+/** The COPY and INSERT column lists, without or with `daylight` (sql/004; see src/filter/daylight.ts). */
+function columnsOf(withDaylight: boolean): string {
+  return withDaylight ? `${BASE_COLUMNS}, daylight` : BASE_COLUMNS;
+}
 
 export class ReadingLoader {
   /** After a batch with duplicates, go straight to staging until a batch comes out clean. */
@@ -42,7 +44,17 @@ export class ReadingLoader {
     private readonly options: LoaderOptions,
   ) {}
 
-  async load(client: pg.ClientBase, readings: Reading[], attribution: Attribution, rejects: RejectCounter): Promise<BatchCounts> {
+  /**
+   * `daylight`: readings to store with daylight = true (the batch's own guess, `tentativeDaylight`);
+   * without it the column is left to its default (false) for `refreshDaylight` to set.
+   */
+  async load(
+    client: pg.ClientBase,
+    readings: Reading[],
+    attribution: Attribution,
+    rejects: RejectCounter,
+    daylight?: ReadonlySet<Reading>,
+  ): Promise<BatchCounts> {
     const accepted = this.gate(readings, attribution, rejects);
     await this.names.resolve(accepted.map((r) => r.name));
     const builder = new ChunkBuilder();
@@ -56,16 +68,17 @@ export class ReadingLoader {
         continue;
       }
       firstKey ??= [nameId, r.tstamp];
-      builder.add(row);
+      builder.add(daylight ? `${row.slice(0, -1)}\t${daylight.has(r) ? 't' : 'f'}\n` : row);
       months.add(monthKey(r.tstamp));
     }
     const rejected = readings.length - builder.rows;
     if (builder.rows === 0) return { inserted: 0, duplicates: 0, rejected };
     await this.partitions.ensure(client, months);
     const chunks = builder.finish();
+    const columns = columnsOf(daylight !== undefined);
     const inserted = (await this.shouldStage(client, firstKey!))
-      ? await this.viaStaging(client, chunks)
-      : await this.plainOrStaging(client, chunks);
+      ? await this.viaStaging(client, chunks, columns)
+      : await this.plainOrStaging(client, chunks, columns);
     const duplicates = builder.rows - inserted;
     this.expectDuplicates = duplicates > 0;
     return { inserted, duplicates, rejected };
@@ -98,25 +111,25 @@ export class ReadingLoader {
     return (rowCount ?? 0) > 0;
   }
 
-  private async plainOrStaging(client: pg.ClientBase, chunks: string[]): Promise<number> {
+  private async plainOrStaging(client: pg.ClientBase, chunks: string[], columns: string): Promise<number> {
     await client.query('SAVEPOINT tessdb_copy');
     try {
-      const n = await copyChunks(client, COPY_TARGET, chunks);
+      const n = await copyChunks(client, `COPY readings (${columns}) FROM STDIN`, chunks);
       await client.query('RELEASE SAVEPOINT tessdb_copy');
       return n;
     } catch (err) {
       await client.query('ROLLBACK TO SAVEPOINT tessdb_copy');
       if ((err as { code?: string }).code !== '23505') throw err;
-      return this.viaStaging(client, chunks);
+      return this.viaStaging(client, chunks, columns);
     }
   }
 
-  private async viaStaging(client: pg.ClientBase, chunks: string[]): Promise<number> {
+  private async viaStaging(client: pg.ClientBase, chunks: string[], columns: string): Promise<number> {
     await client.query('CREATE TEMP TABLE IF NOT EXISTS readings_staging (LIKE readings)');
     await client.query('TRUNCATE readings_staging');
-    await copyChunks(client, COPY_STAGING, chunks);
+    await copyChunks(client, `COPY readings_staging (${columns}) FROM STDIN`, chunks);
     const { rowCount } = await client.query(
-      `INSERT INTO readings (${COLUMNS}) SELECT ${COLUMNS} FROM readings_staging ON CONFLICT DO NOTHING`,
+      `INSERT INTO readings (${columns}) SELECT ${columns} FROM readings_staging ON CONFLICT DO NOTHING`,
     );
     return rowCount ?? 0;
   }

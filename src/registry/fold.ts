@@ -13,6 +13,8 @@ import {
   DEFAULT_FILTER,
   DEFAULT_ZP,
   FOREVER,
+  MAX_ADMIN_ZP,
+  MIN_ADMIN_ZP,
   MIN_VALID_ZP,
   ZP_CHANGE,
   type EventSource,
@@ -217,17 +219,106 @@ function setReference(field: 'locationId' | 'observerId', arg: 'location_id' | '
   };
 }
 
-/** Administrative operations by name. Add future ones (e.g. set_zero_point) here. */
+/** Channel argument of a per-channel op: `channel` 1..4 (default 1), within the device's channel count. */
+function channelArg(prev: PhotometerVersion, args: Record<string, unknown>): number | string {
+  const ch = args.channel ?? 1;
+  if (typeof ch !== 'number' || !Number.isInteger(ch) || ch < 1 || ch > 4) return 'field "channel" is not 1..4';
+  if (ch > prev.nchannels) return `channel ${ch} but the photometer has ${prev.nchannels}`;
+  return ch - 1;
+}
+
+/**
+ * `set_zero_point`: `{ "zp": x, "channel"?: 1..4 }`, x in [MIN_ADMIN_ZP, MAX_ADMIN_ZP].
+ * `set_filter`: `{ "filter": "UVIR", "channel"?: 1..4 }`, a non-empty string.
+ * `set_offset`: `{ "offset": hz, "channel"?: 1..4 }`, ≥ 0.
+ */
+function setChannelValue(key: 'zp' | 'filter' | 'offset'): AdminOp {
+  const columns = key === 'zp' ? ZP : key === 'filter' ? FILTER : OFFSET;
+  return (s, ev, args) => {
+    const note: FoldNote = { at: ev.receivedAt, name: ev.name, mac: ev.mac, outcome: 'updated' };
+    const prev = s.current.get(ev.mac);
+    if (!prev) return { ...note, outcome: 'ignored', detail: 'no photometer with this MAC at that time' };
+    const i = channelArg(prev, args);
+    if (typeof i === 'string') return { ...note, outcome: 'ignored', detail: i };
+    const value = args[key];
+    let problem: string | null = null;
+    if (key === 'filter') {
+      if (typeof value !== 'string' || value.trim() === '') problem = 'field "filter" is not a non-empty string';
+    } else if (typeof value !== 'number' || !Number.isFinite(value)) {
+      problem = `field "${key}" is not a number`;
+    } else if (key === 'zp' && (value < MIN_ADMIN_ZP || value > MAX_ADMIN_ZP)) {
+      problem = `zero point ${value} is outside ${MIN_ADMIN_ZP}..${MAX_ADMIN_ZP}`;
+    } else if (key === 'offset' && value < 0) {
+      problem = `offset ${value} is negative`;
+    }
+    if (problem) return { ...note, outcome: 'ignored', detail: problem };
+    const column = columns[i];
+    if (prev[column] === value) return { ...note, detail: 'unchanged' };
+    s.newVersion(prev, { [column]: value } as Partial<PhotometerVersion>, ev.receivedAt);
+    return note;
+  };
+}
+
+/** `set_azimuth` / `set_altitude` / `set_fov` / `set_cover_offset`: one number within a range. */
+function setNumber(field: 'azimuth' | 'altitude' | 'fov' | 'coverOffset', arg: string, min: number, max: number): AdminOp {
+  return (s, ev, args) => {
+    const note: FoldNote = { at: ev.receivedAt, name: ev.name, mac: ev.mac, outcome: 'updated' };
+    const value = args[arg];
+    if (typeof value !== 'number' || !Number.isFinite(value)) return { ...note, outcome: 'ignored', detail: `field "${arg}" is not a number` };
+    if (value < min || value > max) return { ...note, outcome: 'ignored', detail: `${arg} ${value} is outside ${min}..${max}` };
+    const prev = s.current.get(ev.mac);
+    if (!prev) return { ...note, outcome: 'ignored', detail: 'no photometer with this MAC at that time' };
+    if (prev[field] === value) return { ...note, detail: 'unchanged' };
+    s.newVersion(prev, { [field]: value }, ev.receivedAt);
+    return note;
+  };
+}
+
+/**
+ * `rename`: the device `mac` is known as `name` from t. Its current mapping (if any) expires at t and
+ * a new one starts. Refused (ignored) when the device has no photometer at t or when the name is
+ * mapped to another device at t (that would be a replacement, which only a registration can make).
+ */
+const rename: AdminOp = (s, ev) => {
+  const t = ev.receivedAt;
+  const note: FoldNote = { at: t, name: ev.name, mac: ev.mac, outcome: 'rename' };
+  if (!s.current.has(ev.mac)) return { ...note, outcome: 'ignored', detail: 'no photometer with this MAC at that time' };
+  const byName = s.byName.get(ev.name);
+  const byMac = s.byMac.get(ev.mac);
+  if (byName && byName.mac !== ev.mac) return { ...note, outcome: 'ignored', detail: `name "${ev.name}" is in use by ${byName.mac}` };
+  if (byMac && byMac === byName) return { ...note, detail: 'unchanged' };
+  if (byMac) s.expireMapping(byMac, t);
+  s.addMapping(ev.name, ev.mac, t);
+  return note;
+};
+
+/** Administrative operations by name (payload `{op, mac, name, ...args}`); each starts a new version (or mapping) at t. */
 export const ADMIN_OPS: Readonly<Record<string, AdminOp>> = {
   authorise: setAuthorised(true),
   unauthorise: setAuthorised(false),
   set_location: setReference('locationId', 'location_id'),
   set_observer: setReference('observerId', 'observer_id'),
+  set_zero_point: setChannelValue('zp'),
+  set_filter: setChannelValue('filter'),
+  set_offset: setChannelValue('offset'),
+  set_azimuth: setNumber('azimuth', 'azimuth', 0, 360),
+  set_altitude: setNumber('altitude', 'altitude', -90, 90),
+  set_fov: setNumber('fov', 'fov', 0, 180),
+  set_cover_offset: setNumber('coverOffset', 'cover_offset', -10, 10),
+  rename,
 };
+
+/** Administrative operations sort after registrations of the same instant (they act on the device a registration creates). */
+function isAdmin(e: FoldEvent): boolean {
+  const p = e.payload as { op?: unknown } | null;
+  return e.source === 'manual' && typeof p === 'object' && p !== null && p.op !== undefined;
+}
 
 function cmpEvents(a: FoldEvent & { hash: string }, b: FoldEvent & { hash: string }): number {
   const d = a.receivedAt.getTime() - b.receivedAt.getTime();
   if (d !== 0) return d;
+  const k = Number(isAdmin(a)) - Number(isAdmin(b));
+  if (k !== 0) return k;
   return a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0;
 }
 

@@ -3,7 +3,19 @@ import { normaliseMac } from '../model/mac.js';
 import type { RegisterEvent } from '../model/types.js';
 
 /** Operations the fold implements today; others are kept in the log and ignored until implemented. */
-export type AdminOpName = 'authorise' | 'unauthorise' | 'set_location' | 'set_observer';
+export type AdminOpName =
+  | 'authorise'
+  | 'unauthorise'
+  | 'set_location'
+  | 'set_observer'
+  | 'set_zero_point'
+  | 'set_filter'
+  | 'set_offset'
+  | 'set_azimuth'
+  | 'set_altitude'
+  | 'set_fov'
+  | 'set_cover_offset'
+  | 'rename';
 
 /**
  * An administrative event for the device `mac` (known as `name`), effective from `at`: the fold starts

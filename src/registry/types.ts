@@ -100,3 +100,6 @@ export const DEFAULT_FILTER = 'UVIR';
 export const MIN_VALID_ZP = 10;
 /** A zero point change at least this large starts a new version. */
 export const ZP_CHANGE = 0.005;
+/** Zero points an administrator may set (`set_zero_point`; the CLI refuses others). */
+export const MIN_ADMIN_ZP = 10;
+export const MAX_ADMIN_ZP = 30;

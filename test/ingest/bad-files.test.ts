@@ -226,7 +226,7 @@ test('bad files: an error per file, good rows loaded, the run continues, exit co
   assert.equal(await count(db, 'SELECT sum(count) FROM reject_counts'), rejectedBefore);
 });
 
-test('a small file with a damaged checksum: its good rows are loaded', { todo: 'src/archive/gunzip-source.ts drops the output of the gunzip write that fails (up to 128 KB of decoded lines)' }, async () => {
+test('a small file with a damaged checksum: its good rows are loaded', async () => {
   const rows = await ingestRows(db);
   const sc = rows.get(file('e_small_corrupt.ndjson.gz'));
   assert.ok(sc);

@@ -11,6 +11,25 @@ const NAMES = ['a', 'b', 'c', 'd', 'e'];
 const eventArb: fc.Arbitrary<RegisterEvent> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ n: fc.constantFrom(...NAMES), m: fc.constantFrom(...MACS), t: fc.integer({ min: 0, max: 30 }), zp: fc.constantFrom(2, 20.5, 20.503, 20.51, 20.6) }).map(({ n, m, t, zp }) => tessw(n, m, at(t), zp)) },
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('authorise', 'unauthorise'), m: fc.constantFrom(...MACS), t: fc.integer({ min: 0, max: 30 }) }).map(({ op, m, t }) => manualEvent(op, m, 'x', at(t))) },
+  // Administrative changes of version-controlled attributes (valid and invalid values) and renames.
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({
+        op: fc.constantFrom('set_zero_point', 'set_filter', 'set_azimuth', 'set_altitude', 'set_location'),
+        m: fc.constantFrom(...MACS),
+        t: fc.integer({ min: 0, max: 30 }),
+        v: fc.constantFrom(0, 5, 20.5, 21.25, 45, 90, 400),
+        channel: fc.constantFrom(undefined, 1, 2),
+      })
+      .map(({ op, m, t, v, channel }) => {
+        const args: Record<string, unknown> =
+          op === 'set_zero_point' ? { zp: v } : op === 'set_filter' ? { filter: v === 0 ? '' : `F${v}` } : op === 'set_location' ? { location_id: Math.round(v) } : { [op.slice(4)]: v };
+        if (channel !== undefined && (op === 'set_zero_point' || op === 'set_filter')) args.channel = channel;
+        return manualEvent(op, m, 'x', at(t), args);
+      }),
+  },
+  { weight: 1, arbitrary: fc.record({ n: fc.constantFrom(...NAMES), m: fc.constantFrom(...MACS), t: fc.integer({ min: 0, max: 30 }) }).map(({ n, m, t }) => manualEvent('rename', m, n, at(t))) },
 );
 const eventsArb = fc.array(eventArb, { maxLength: 40 });
 

@@ -2,9 +2,7 @@
 import { Command } from 'commander';
 import { UserError } from '../../util/errors.js';
 
-const PENDING: [string, string][] = [
-  ['live', 'MQTT daemon: archive every message to rotated .ndjson.gz files and load the stream'],
-];
+const PENDING: [string, string][] = [];
 
 export function pendingCommands(): Command[] {
   return PENDING.map(([name, description]) =>

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { createRoles, migrate } from '../../db/migrate.js';
+import { syncSettings } from '../../filter/settings.js';
 import { log } from '../../util/log.js';
 import { createContext, printJson, withCommonOptions, withDatabase, type CommonOptions } from '../context.js';
 
@@ -14,6 +15,7 @@ export function setupCommand(): Command {
       const schema = ctx.config.database.schema;
       const result = await migrate(db.pool, schema);
       const roles = opts.roles ? await createRoles(db.pool, schema) : [];
+      await syncSettings(db.pool, ctx.config); // the views follow filter.daylight
       if (opts.json) {
         printJson({ database: db.description, schema, applied: result.applied.map((m) => m.name), upToDate: result.upToDate, roles });
         return;

@@ -1,4 +1,5 @@
 /** What every file reader (archive, IDA, CSV) yields: records in file order, grouped in batches. */
+import type { CsvFormatConfig } from '../../config/schema.js';
 import type { Reading, RegisterEvent, Reject } from '../../model/types.js';
 
 export interface SourceBatch {
@@ -24,4 +25,6 @@ export interface RecordSource {
 export interface SourceOptions {
   topicPrefix: string;
   batchLines: number;
+  /** Generic CSV layouts (`[[csv.formats]]`); the built-in ones are always known. */
+  csvFormats?: CsvFormatConfig[];
 }

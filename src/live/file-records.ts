@@ -1,0 +1,170 @@
+/**
+ * Which archive files the live stream loaded completely, and their inventory records.
+ *
+ * The writer fills one file at a time, in order, so the files it closes split the numbered message stream
+ * (1, 2, 3… in archive line order) into consecutive ranges: a closed file with n lines holds the next n
+ * messages. Once every message of a file is handled, either all of them were loaded live — then its
+ * file_origins row and a file_ingests row with loaded_by 'live' are written, so `tessdb ingest` skips it — or
+ * some were dropped (outage, overflow, a batch the database refused) and the file is caught up through the
+ * ingest path instead. After an archive disk error the mapping is no longer trusted: files are caught up.
+ */
+import type pg from 'pg';
+import type { ClosedArchive } from '../archive/index.js';
+import { parseArchiveName } from '../archive/index.js';
+import { registerSingleFile } from '../ingest/single-file.js';
+import { UserError } from '../util/errors.js';
+import type { SeqRanges } from './queue.js';
+
+/** What one committed live batch did, for attributing counts to files. */
+export interface BatchNote {
+  first: number;
+  last: number;
+  /** Numbers of the readings in the batch, ascending. */
+  readingSeqs: number[];
+  /** Messages rejected when classified (invalid, retained…), with their reason. */
+  rejects: { seq: number; reason: string; detail: string }[];
+  inserted: number;
+  duplicates: number;
+  /** Readings the loader refused (unregistered, not authorised…). */
+  loaderRejected: number;
+}
+
+export interface LiveFileRecord {
+  path: string;
+  lines: number;
+  inserted: number;
+  duplicates: number;
+  rejected: number;
+  /** Lines that were bad input (not JSON, invalid payload…): the file is then 'loaded_with_errors', like ingest says. */
+  inputErrors: number;
+  inputErrorExample: string;
+  startedAt: Date;
+}
+
+export type DueFile = { action: 'record'; record: LiveFileRecord } | { action: 'catch-up'; path: string; why: string };
+
+/** The same "bad input" reasons that make `ingest` report a file as loaded_with_errors. */
+const INPUT_ERRORS = new Set(['bad_line', 'invalid_json', 'invalid_payload', 'invalid_timestamp', 'payload_too_large']);
+
+interface Waiting {
+  closed: ClosedArchive;
+  from: number;
+  to: number;
+  trusted: boolean;
+}
+
+function countInRange(sorted: number[], from: number, to: number): number {
+  const lower = (x: number): number => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return lower(to + 1) - lower(from);
+}
+
+export class FileTracker {
+  private cum = 0;
+  private waiting: Waiting[] = [];
+  private notes: BatchNote[] = [];
+  private untrusted: string | undefined;
+
+  /** A file reached its final name (writer 'closed' event). */
+  onClosed(c: ClosedArchive): void {
+    const from = this.cum + 1;
+    this.cum += c.lines;
+    this.waiting.push({ closed: c, from, to: this.cum, trusted: this.untrusted === undefined && !c.truncated });
+  }
+
+  /** From now on, files are caught up instead of recorded (the line ↔ file mapping may be off). */
+  distrust(reason: string): void {
+    this.untrusted ??= reason;
+  }
+
+  noteBatch(note: BatchNote): void {
+    this.notes.push(note);
+  }
+
+  /** Closed files not yet settled. */
+  get pending(): number {
+    return this.waiting.length;
+  }
+
+  /** Files whose every message is handled (loaded or dropped), oldest first, with what to do with each. */
+  takeDue(handledThrough: number, dropped: SeqRanges): DueFile[] {
+    const due: DueFile[] = [];
+    while (this.waiting.length > 0 && this.waiting[0].to <= handledThrough) {
+      const w = this.waiting.shift()!;
+      if (!w.trusted) {
+        due.push({ action: 'catch-up', path: w.closed.path, why: w.closed.truncated ? 'cut short by a disk error' : 'written after an archive disk error' });
+      } else if (dropped.overlaps(w.from, w.to)) {
+        due.push({ action: 'catch-up', path: w.closed.path, why: 'not all of it was loaded live' });
+      } else {
+        due.push({ action: 'record', record: this.recordFor(w) });
+      }
+      this.notes = this.notes.filter((n) => n.last > w.to);
+      dropped.prune(w.to);
+    }
+    return due;
+  }
+
+  private recordFor(w: Waiting): LiveFileRecord {
+    const r: LiveFileRecord = {
+      path: w.closed.path,
+      lines: w.closed.lines,
+      inserted: 0,
+      duplicates: 0,
+      rejected: 0,
+      inputErrors: 0,
+      inputErrorExample: '',
+      startedAt: parseArchiveName(w.closed.path)?.start ?? new Date(),
+    };
+    for (const n of this.notes) {
+      if (n.last < w.from || n.first > w.to) continue;
+      const inside = countInRange(n.readingSeqs, w.from, w.to);
+      // Loader counts are per batch: a batch that straddles two files is shared in proportion to its readings.
+      const share = n.readingSeqs.length === 0 ? 0 : inside / n.readingSeqs.length;
+      r.inserted += Math.round(n.inserted * share);
+      r.duplicates += Math.round(n.duplicates * share);
+      r.rejected += Math.round(n.loaderRejected * share);
+      for (const j of n.rejects) {
+        if (j.seq < w.from || j.seq > w.to) continue;
+        r.rejected++;
+        if (INPUT_ERRORS.has(j.reason)) {
+          r.inputErrors++;
+          if (!r.inputErrorExample) r.inputErrorExample = j.detail;
+        }
+      }
+    }
+    return r;
+  }
+}
+
+/**
+ * Records a file loaded live: its origin (host, path, size, mtime, sha256, kind) and a file_ingests row with
+ * loaded_by 'live'. Returns false when the file already had an ingest record for this content, or is gone.
+ */
+export async function writeLiveFileRecord(pool: pg.Pool, host: string, rec: LiveFileRecord): Promise<boolean> {
+  let file;
+  try {
+    file = await registerSingleFile(pool, host, rec.path);
+  } catch (err) {
+    if (err instanceof UserError) return false; // moved or deleted meanwhile: inventory will tell
+    throw err;
+  }
+  if (file.alreadyIngested || file.kind !== 'archive') return false;
+  const status = rec.inputErrors > 0 ? 'loaded_with_errors' : 'loaded';
+  const error = rec.inputErrors > 0 ? `${rec.inputErrors} bad input lines, e.g. ${rec.inputErrorExample}` : null;
+  const { rowCount } = await pool.query(
+    `INSERT INTO file_ingests (origin_id, content_hash, status, loaded_by, rows_read, rows_inserted, rows_duplicate,
+                               rows_rejected, truncated, error, started_at, finished_at)
+     VALUES ($1, $2, $3, 'live', $4, $5, $6, $7, false, $8, $9, now())
+     ON CONFLICT (origin_id, content_hash) DO NOTHING`,
+    [file.originId, file.contentHash, status, rec.lines, rec.inserted, rec.duplicates, rec.rejected, error, rec.startedAt],
+  );
+  return (rowCount ?? 0) > 0;
+}

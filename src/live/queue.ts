@@ -1,0 +1,146 @@
+/**
+ * The bounded in-memory queue between the receiver and the database: classified messages waiting for their
+ * batch, numbered by their archive line (`seq`). When it would exceed its bound (database down or paused for
+ * long) the queued copies are dropped — the messages are in the archive — and every further message is only
+ * counted as dropped until the database is back; the dropped numbers are kept as ranges so that the archive
+ * files holding them are caught up later.
+ */
+import type { ClassifiedMessage } from '../model/types.js';
+
+export interface QueueEntry {
+  seq: number;
+  rec: ClassifiedMessage;
+}
+
+/** Sorted, merged, inclusive ranges of message numbers. */
+export class SeqRanges {
+  private ranges: [number, number][] = [];
+
+  add(from: number, to: number): void {
+    if (to < from) return;
+    const last = this.ranges.at(-1);
+    if (last && from <= last[1] + 1 && from >= last[0]) {
+      last[1] = Math.max(last[1], to);
+      return;
+    }
+    this.ranges.push([from, to]);
+    this.ranges.sort((a, b) => a[0] - b[0]);
+    const merged: [number, number][] = [];
+    for (const r of this.ranges) {
+      const m = merged.at(-1);
+      if (m && r[0] <= m[1] + 1) m[1] = Math.max(m[1], r[1]);
+      else merged.push([r[0], r[1]]);
+    }
+    this.ranges = merged;
+  }
+
+  overlaps(from: number, to: number): boolean {
+    return this.ranges.some(([a, b]) => a <= to && b >= from);
+  }
+
+  /** Forgets everything ≤ `seq`. */
+  prune(seq: number): void {
+    this.ranges = this.ranges.filter(([, b]) => b > seq).map(([a, b]) => [Math.max(a, seq + 1), b]);
+  }
+
+  get isEmpty(): boolean {
+    return this.ranges.length === 0;
+  }
+
+  /** Count of numbers in all ranges. */
+  get size(): number {
+    return this.ranges.reduce((n, [a, b]) => n + b - a + 1, 0);
+  }
+}
+
+export class LiveQueue {
+  private items: QueueEntry[] = [];
+  private head = 0;
+  /** true from an overflow until the database is back: messages are counted as dropped, not queued. */
+  dropping = false;
+  /** Numbers of messages dropped (never loaded live): their files need a catch-up. */
+  readonly dropped = new SeqRanges();
+  /** Bumped on every drop, so a batch in flight at that moment knows its entries are gone. */
+  generation = 0;
+  /** Highest number offered so far. */
+  lastSeq = 0;
+  /** performance.now() when the oldest queued entry arrived. */
+  oldestAt = 0;
+  /** Registrations waiting: they should reach the registry at once. */
+  registers = 0;
+
+  constructor(public maxRows: number) {}
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Every message ≤ this number is either loaded (committed) or dropped. */
+  get handledThrough(): number {
+    return this.length === 0 ? this.lastSeq : this.items[this.head].seq - 1;
+  }
+
+  /** Queues an entry; returns false when it was dropped (now or because of an earlier overflow). */
+  push(entry: QueueEntry): boolean {
+    this.lastSeq = entry.seq;
+    if (this.dropping) {
+      this.dropped.add(entry.seq, entry.seq);
+      return false;
+    }
+    if (this.length >= this.maxRows) {
+      this.dropAll();
+      this.dropped.add(entry.seq, entry.seq);
+      return false;
+    }
+    if (this.length === 0) this.oldestAt = performance.now();
+    if (entry.rec.kind === 'register') this.registers++;
+    this.items.push(entry);
+    return true;
+  }
+
+  /** The first `n` entries, left in the queue until `remove`. */
+  peek(n: number): QueueEntry[] {
+    return this.items.slice(this.head, this.head + n);
+  }
+
+  /** Removes the first `n` entries (after their batch committed). */
+  remove(n: number): void {
+    for (let i = this.head; i < this.head + n && i < this.items.length; i++) {
+      if (this.items[i].rec.kind === 'register') this.registers--;
+    }
+    this.head += n;
+    if (this.head >= this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    if (this.length > 0) this.oldestAt = performance.now();
+  }
+
+  /** Drops the first `n` entries without loading them (a batch the database refused for good). */
+  discard(n: number): void {
+    const batch = this.peek(n);
+    if (batch.length === 0) return;
+    this.dropped.add(batch[0].seq, batch[batch.length - 1].seq);
+    this.remove(batch.length);
+  }
+
+  /** Overflow: forget every queued copy and count further messages as dropped. Returns how many were queued. */
+  dropAll(): number {
+    const n = this.length;
+    if (n > 0) this.dropped.add(this.items[this.head].seq, this.items[this.items.length - 1].seq);
+    this.items = [];
+    this.head = 0;
+    this.registers = 0;
+    this.dropping = true;
+    this.generation++;
+    return n;
+  }
+
+  /** The database is back: queue again from the next message on. */
+  resume(): void {
+    this.dropping = false;
+  }
+}
