@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { applyRegisters, flushReadings, type BatchState } from '../ingest/apply-batch.js';
+import { DaylightRanges, refreshDaylight } from '../filter/index.js';
 import type { RegistryCache } from '../ingest/registry-cache.js';
 import type { ReadingLoader } from '../load/loader.js';
 import { RejectCounter, saveRejects } from '../load/rejects.js';
@@ -61,11 +62,14 @@ export async function loadBatch(deps: BatchDeps, records: ClassifiedMessage[], s
         deps.registryVersion.value = rows[0].v;
       }
     }
-    const state: BatchState = { attribution: await deps.registry.current(client), registryChanged: false, pending: [] };
+    const daylight = new DaylightRanges();
+    const state: BatchState = { attribution: await deps.registry.current(client), registryChanged: false, pending: [], daylight };
     await applyRegisters(client, { registers, readings: [], rejects: [], lines: registers.length }, state);
     state.pending = readings;
     const counts = await flushReadings(client, deps.loader, state, rejects);
     if (saveRejectCounts) await saveRejects(client, null, rejects.list());
+    // After any registry change in this transaction: the refresh takes per-name locks.
+    await refreshDaylight(client, daylight);
     await client.query('COMMIT');
     registryChanged = state.registryChanged;
     const after = rejects.byReason();

@@ -11,6 +11,7 @@ import { ArchiveWriter, finaliseLeftovers, rotationSeconds, type RotationPolicy 
 import { maskUrl, type Config } from '../config/index.js';
 import { clientConfig, isDatabaseConfigured } from '../db/connection.js';
 import { openDatabase, type Database } from '../db/open.js';
+import { syncSettings } from '../filter/index.js';
 import { RegistryCache } from '../ingest/registry-cache.js';
 import { NameIds } from '../load/names.js';
 import { errorMessage, UserError } from '../util/errors.js';
@@ -158,7 +159,10 @@ export async function startLive(initial: Config, opts: LiveOptions = {}): Promis
   }
   let leftovers: string[];
   try {
-    if (reachable) await checkSchema(db.pool);
+    if (reachable) {
+      await checkSchema(db.pool);
+      await syncSettings(db.pool, config);
+    }
     leftovers = await finaliseLeftovers(archiveDir, { host: tag });
   } catch (err) {
     if (ownDb) await db.close().catch(() => undefined);
@@ -306,6 +310,7 @@ export async function startLive(initial: Config, opts: LiveOptions = {}): Promis
       reporter.setInterval(cfg.live.stats_s);
       subscriber.setTopics(cfg.mqtt.topics, cfg.mqtt.shared_group);
       registry.invalidate();
+      await syncSettings(db.pool, cfg).catch((err) => log.warn(`reload: could not update settings: ${errorMessage(err)}`));
       config = cfg;
       const applied = changed.filter((k) => !restart.includes(k));
       log.info(`configuration reloaded${applied.length ? ` (applied: ${applied.join(', ')})` : ''}; photometer cache will be reloaded`);

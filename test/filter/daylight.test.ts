@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate.js';
-import { DaylightRanges, daylightFlags, refreshDaylight } from '../../src/filter/daylight.js';
+import { DaylightRanges, daylightFlags, refreshDaylight, tentativeDaylight } from '../../src/filter/daylight.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
 import { insertReadings, insertReadingsInTransaction, type FixtureReading } from '../compat/fixture.js';
 
@@ -40,6 +40,21 @@ test('reference: start and end of a series, a lone clear sample, short runs', ()
   for (const [pattern, expected] of cases) assert.equal(show(pattern, daylightFlags(mags(pattern))), expected, pattern);
 });
 
+test('tentative flags: the batch taken as the whole series, per name', () => {
+  const t = (i: number) => new Date(Date.UTC(2024, 0, 1, 0, i));
+  const batch = [
+    ...[...'sssssssss'].map((c, i) => ({ name: 'a', tstamp: t(8 - i), mag: c === 's' ? 0 : 19 })), // reversed order
+    ...[...'sss.sssssss'].map((c, i) => ({ name: 'b', tstamp: t(i), mag: c === 's' ? 0 : 19 })),
+    ...[...'ssssss'].map((_, i) => ({ name: 'c', tstamp: t(i), mag: 0 })),
+  ];
+  const flagged = tentativeDaylight(batch);
+  const show = (name: string) => batch.filter((r) => r.name === name).sort((x, y) => x.tstamp.getTime() - y.tstamp.getTime()).map((r) => (flagged.has(r) ? 'D' : r.mag === 0 ? 's' : '.')).join('');
+  assert.equal(show('a'), 'sssDDDsss');
+  assert.equal(show('b'), 'sss.sssDsss');
+  assert.equal(show('c'), 'ssssss');
+  assert.equal(tentativeDaylight(batch.map((r) => ({ ...r, mag: 19 }))).size, 0);
+});
+
 const T0 = Date.parse('2024-03-01T00:00:00Z');
 
 function series(name: string, pattern: string, opts: { stepS?: number; offsetS?: number; seq?: (i: number) => number } = {}): FixtureReading[] {
@@ -68,13 +83,22 @@ async function reset(): Promise<void> {
   await db.pool.query('TRUNCATE readings');
 }
 
-/** Load readings in batches, each its own transaction with its own refresh (what ingest and live do). */
+/**
+ * Load readings in batches, each its own transaction with its own refresh (what ingest and live do),
+ * stored with the batch's own guess of the flags (`tentativeDaylight`, what the loader writes).
+ */
 async function loadInBatches(batches: FixtureReading[][]): Promise<void> {
   const c = await db.pool.connect();
   try {
     for (const b of batches) {
       await c.query('BEGIN');
       await insertReadingsInTransaction(c, b, false);
+      const guessed = [...tentativeDaylight(b.map((r) => ({ ...r, tstamp: new Date(r.tstamp) })))];
+      await c.query(
+        `UPDATE readings r SET daylight = true FROM names n, unnest($1::text[], $2::timestamptz[]) AS g(name, t)
+          WHERE n.name = g.name AND r.name_id = n.name_id AND r.tstamp = g.t`,
+        [guessed.map((r) => r.name), guessed.map((r) => r.tstamp.toISOString())],
+      );
       const ranges = new DaylightRanges();
       ranges.add(b.map((r) => ({ name: r.name, tstamp: new Date(r.tstamp) })));
       await refreshDaylight(c, ranges);

@@ -28,6 +28,78 @@ const MAX_LINE_BYTES = 1 << 20;
 const DAY_MS = 86_400_000;
 const MIN_OK = MIN_TSTAMP_MS;
 
+const ROLE_SKIP = 0;
+const ROLE_TIME = 1;
+const ROLE_NUMBER = 2;
+const ROLE_INT = 3;
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * A plain decimal (`-12.5`, `19.50`, `1000`) in line[a, b) as exactly the double Number() gives (at
+ * most 15 digits: the integer and the power of ten are exact, so one division rounds correctly), or
+ * NaN for anything else (empty, blanks, exponents, None…), which the general path handles.
+ */
+export function fastNumber(line: string, a: number, b: number): number {
+  let i = a;
+  let neg = false;
+  let c = line.charCodeAt(i);
+  if (c === 45) {
+    neg = true;
+    i++;
+  }
+  let m = 0;
+  let digits = 0;
+  let scale = 0;
+  let dot = false;
+  for (; i < b; i++) {
+    c = line.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      if (dot) scale++;
+    } else if (c === 46 && !dot) dot = true;
+    else return Number.NaN;
+  }
+  if (digits === 0 || digits > 15) return Number.NaN;
+  const v = scale ? m / POW10[scale] : m;
+  return neg ? -v : v;
+}
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Two ASCII digits at line[i], line[i+1] as a number, or -1. */
+function two(line: string, i: number): number {
+  const x = line.charCodeAt(i) - 48;
+  const y = line.charCodeAt(i + 1) - 48;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
+}
+
+/** `YYYY-MM-DDTHH:mm:ss` or `…ss.fff` (UTC) in line[a, b) → epoch ms, or NaN for anything else. */
+export function fastTime(line: string, a: number, b: number): number {
+  const n = b - a;
+  if (n !== 19 && n !== 23) return Number.NaN;
+  if (line.charCodeAt(a + 4) !== 45 || line.charCodeAt(a + 7) !== 45 || line.charCodeAt(a + 10) !== 84 || line.charCodeAt(a + 13) !== 58 || line.charCodeAt(a + 16) !== 58) return Number.NaN;
+  const y1 = two(line, a);
+  const y2 = two(line, a + 2);
+  const month = two(line, a + 5);
+  const day = two(line, a + 8);
+  const hour = two(line, a + 11);
+  const minute = two(line, a + 14);
+  const second = two(line, a + 17);
+  if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return Number.NaN;
+  let millis = 0;
+  if (n === 23) {
+    const m1 = two(line, a + 20);
+    const m2 = line.charCodeAt(a + 22) - 48;
+    if (line.charCodeAt(a + 19) !== 46 || m1 < 0 || m2 < 0 || m2 > 9) return Number.NaN;
+    millis = m1 * 10 + m2;
+  }
+  const year = y1 * 100 + y2;
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 1 : 0;
+  if (day > MONTH_DAYS[month - 1] + leap) return Number.NaN;
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+}
+
 /** `s` without surrounding blanks (no new string in the usual case of none). */
 function trimmed(s: string): string {
   const n = s.length;
@@ -151,6 +223,8 @@ class LineReader {
   /** Readings after this (ms) are "in the future" (a day after the file was opened). */
   private readonly maxOk = Date.now() + MAX_FUTURE_MS;
   private readonly lay: Layout;
+  /** What each column is for the fast path. */
+  private roles: number[];
   private readonly tstampSource: Reading['tstampSource'];
   private readonly headerZp: (number | null)[];
   private readonly meta: Record<string, unknown>;
@@ -171,6 +245,10 @@ class LineReader {
     this.name = name;
     this.lastDay = new Date(fromName.monthStart ?? 0);
     this.lay = layoutOf(h);
+    this.roles = h.columns.map((c, i) =>
+      i === this.lay.utc ? ROLE_TIME : c === 'seq' ? ROLE_INT : c === 'local' || c === 'ignore' || (this.lay.channels === 1 && /[234]$/.test(c)) ? ROLE_SKIP : ROLE_NUMBER,
+    );
+    if (this.lay.expected > this.fastValues.length) this.roles = []; // never fast
     this.tstampSource = h.tstampSource;
     this.headerZp = [0, 1, 2, 3].map((i) => h.zeroPoints[i] ?? (i === 0 ? h.zeroPoints[0] ?? null : null));
     const meta: Record<string, unknown> = {
@@ -205,6 +283,7 @@ class LineReader {
     if (line.length === 0 || first === 35 /* # */) return;
     if ((first === 32 || first === 9) && line.trim() === '') return;
     batch.lines++;
+    if (this.fastLine(line, batch)) return;
     const lay = this.lay;
     const f = line.split(';');
     let n = f.length;
@@ -287,6 +366,76 @@ class LineReader {
       mag4,
       loadSource: 'ida',
     });
+  }
+
+  /** Values of the current line by column (fast path). */
+  private readonly fastValues = new Float64Array(64);
+
+  /**
+   * The common case without allocating the fields: exactly the declared number of fields, the UTC time
+   * as `YYYY-MM-DDTHH:mm:ss[.fff]`, plain decimal numbers. Returns false (nothing done) for anything
+   * else; the general path then reads the line (same result, or the reject with its detail).
+   */
+  private fastLine(line: string, batch: SourceBatch): boolean {
+    const lay = this.lay;
+    const roles = this.roles;
+    const vals = this.fastValues;
+    const len = line.length;
+    let start = 0;
+    let ms = 0;
+    for (let i = 0; i < lay.expected; i++) {
+      let end = line.indexOf(';', start);
+      if (end < 0) {
+        if (i !== lay.expected - 1) return false;
+        end = len;
+      } else if (i === lay.expected - 1) return false;
+      const role = roles[i];
+      if (role === ROLE_TIME) {
+        const t = fastTime(line, start, end);
+        if (t !== t) return false; // NaN
+        ms = t;
+      } else if (role !== ROLE_SKIP) {
+        const v = fastNumber(line, start, end);
+        if (v !== v || (role === ROLE_INT && !Number.isInteger(v))) return false;
+        vals[i] = v;
+      }
+      start = end + 1;
+    }
+    if (ms < MIN_OK || ms > this.maxOk) return false;
+    const dayMs = ms - (ms % DAY_MS);
+    if (dayMs !== this.lastDayMs) {
+      this.lastDayMs = dayMs;
+      this.lastDay = new Date(dayMs);
+    }
+    const zps = this.lineZp;
+    for (let c = 0; c < lay.channels; c++) zps[c] = lay.zp[c] >= 0 ? vals[lay.zp[c]] : null;
+    if (!this.emitted || this.zpOrMacChanged(ms, zps)) this.register(ms, zps, batch);
+    const four = lay.channels === 4;
+    batch.readings.push({
+      name: this.name,
+      tstamp: new Date(ms),
+      tstampSource: this.tstampSource,
+      seq: lay.seq >= 0 ? vals[lay.seq] : null,
+      freq: vals[lay.freq[0]],
+      mag: vals[lay.mag[0]],
+      tamb: lay.tamb >= 0 ? vals[lay.tamb] : null,
+      tsky: lay.tsky >= 0 ? vals[lay.tsky] : null,
+      rev: null,
+      wdbm: null,
+      azimuth: null,
+      altitude: null,
+      longitude: null,
+      latitude: null,
+      height: null,
+      freq2: four && lay.freq[1] >= 0 ? vals[lay.freq[1]] : null,
+      mag2: four && lay.mag[1] >= 0 ? vals[lay.mag[1]] : null,
+      freq3: four && lay.freq[2] >= 0 ? vals[lay.freq[2]] : null,
+      mag3: four && lay.mag[2] >= 0 ? vals[lay.mag[2]] : null,
+      freq4: four && lay.freq[3] >= 0 ? vals[lay.freq[3]] : null,
+      mag4: four && lay.mag[3] >= 0 ? vals[lay.mag[3]] : null,
+      loadSource: 'ida',
+    });
+    return true;
   }
 
   /** Column `i` of the current line as a number (null: absent or empty); undefined after pushing a reject. */

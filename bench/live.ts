@@ -1,0 +1,223 @@
+/**
+ * Live benchmark (issue 5), measured in one run on the same broker and database:
+ *  1. baseline: a bare mqtt.js subscriber (persistent session) drains N queued QoS 1 messages;
+ *  2. `tessdb live` (archive + database) drains the same N queued messages: sustained msg/s, peak RSS
+ *     (this is the overload case: the backlog arrives as fast as the broker can send it), lost messages;
+ *  3. publish→row latency p50/p99 at a fixed 1,000 msg/s.
+ *
+ *   npm run bench:live [-- --messages 100000 --rate 1000 --seconds 20]
+ *
+ * Broker: TESSDB_TEST_MQTT_URL, else mosquitto from PATH, else aedes (test/helpers/broker.ts).
+ * Database: TESSDB_BENCH_DATABASE_URL, else a throwaway embedded PostgreSQL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import pg from 'pg';
+import { EmbeddedServer } from '../src/db/embedded/server.js';
+import { freePort, startBroker, uniqueId } from '../test/helpers/broker.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const N = opt('messages', 100_000);
+const RATE = opt('rate', 1000);
+const SECONDS = opt('seconds', 20);
+const UNITS = 100;
+
+function payload(prefix: string, i: number, t = Date.now()): string {
+  const unit = i % UNITS;
+  return JSON.stringify({
+    seq: i, name: `${prefix}${unit}`, freq: 12.345, mag: 19.5 + (i % 100) / 100, tamb: 9.5, tsky: -14.2, rev: 1, wdBm: -70,
+    tstamp: new Date(t).toISOString().replace('Z', ''),
+  });
+}
+
+async function connect(url: string, protocolVersion: 4 | 5, clientId: string, clean: boolean): Promise<mqtt.MqttClient> {
+  const c = mqtt.connect(url, { clientId, clean, protocolVersion, reconnectPeriod: 0, ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}) });
+  await new Promise<void>((resolve, reject) => {
+    c.once('connect', () => resolve());
+    c.once('error', reject);
+  });
+  return c;
+}
+
+/** Publish with QoS 1, at most `window` unacknowledged at a time. */
+async function publishMany(c: mqtt.MqttClient, topic: (i: number) => string, body: (i: number) => string, from: number, count: number): Promise<void> {
+  const window = 500;
+  let inflight: Promise<unknown>[] = [];
+  for (let i = from; i < from + count; i++) {
+    inflight.push(c.publishAsync(topic(i), body(i), { qos: 1 }));
+    if (inflight.length >= window) {
+      await Promise.all(inflight);
+      inflight = [];
+    }
+  }
+  await Promise.all(inflight);
+}
+
+function peakRss(child: ChildProcess, into: { mb: number }): NodeJS.Timeout {
+  return setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) into.mb = Math.max(into.mb, Math.round(Number(m[1]) / 1024));
+    } catch {
+      /* exited */
+    }
+  }, 100);
+}
+
+async function count(pool: pg.Pool, sql: string): Promise<number> {
+  return Number((await pool.query(sql)).rows[0].n);
+}
+
+async function main(): Promise<void> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tessdb-bench-live-'));
+  fs.chmodSync(work, 0o755);
+  const broker = await startBroker();
+  const proto = broker.protocolVersion;
+  let server: EmbeddedServer | undefined;
+  let url = process.env.TESSDB_BENCH_DATABASE_URL ?? '';
+  if (!url) {
+    server = new EmbeddedServer(path.join(work, 'pg'), await freePort());
+    url = await server.startKept();
+  }
+  const schema = 'bench_live';
+  const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}` });
+  let live: ChildProcess | undefined;
+  try {
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    const env = { ...process.env, TESSDB_DATABASE_URL: url };
+    const run = (a: string[]) => new Promise<void>((resolve, reject) => {
+      const p = spawn(process.execPath, [path.join(ROOT, 'bin', 'tessdb.js'), ...a], { env, stdio: 'inherit' });
+      p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tessdb ${a[0]} exited ${code}`))));
+    });
+    await run(['setup', '-q', `database.schema=${schema}`]);
+
+    const prefix = uniqueId('B');
+    const readingTopic = (i: number) => `${prefix}/${prefix}${i % UNITS}/reading`;
+    const publisher = await connect(broker.url, proto, uniqueId('pub'), true);
+
+    // 1. Baseline: a bare subscriber drains N queued messages.
+    const bareId = uniqueId('bare');
+    let bare = await connect(broker.url, proto, bareId, false);
+    await bare.subscribeAsync(`${prefix}/+/reading`, { qos: 1 });
+    bare.end(true);
+    await publishMany(publisher, readingTopic, (i) => payload(prefix, i), 0, N);
+    let received = 0;
+    let firstAt = 0;
+    let lastAt = 0;
+    bare = mqtt.connect(broker.url, { clientId: bareId, clean: false, protocolVersion: proto, reconnectPeriod: 0 });
+    await new Promise<void>((resolve) => {
+      bare.on('message', () => {
+        if (received++ === 0) firstAt = performance.now();
+        lastAt = performance.now();
+        if (received >= N) resolve();
+      });
+    });
+    bare.end(true);
+    const baselineRate = Math.round((N - 1) / ((lastAt - firstAt) / 1000));
+
+    // 2. tessdb live drains the same backlog (archive + database).
+    const cfg = path.join(work, 'live.toml');
+    const liveId = uniqueId('live');
+    fs.writeFileSync(cfg, [
+      `[database]`, `schema = "${schema}"`,
+      `[mqtt]`, `url = "${broker.url}"`, `client_id = "${liveId}"`, `topic_prefix = "${prefix}"`,
+      `topics = ["${prefix}/+/reading", "${prefix}/register"]`, `protocol_version = ${proto}`,
+      `[archive]`, `dir = "${path.join(work, 'archive')}"`,
+      `[live]`, `stats_s = 3600`,
+    ].join('\n'));
+    const startLive = () => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'tessdb.js'), 'live', '-q', '-c', cfg], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+      return child;
+    };
+    // Register the units, let live create its persistent session, then stop it and queue the backlog.
+    live = startLive();
+    await sleep(3000);
+    for (let u = 0; u < UNITS; u++) {
+      await publisher.publishAsync(`${prefix}/register`, JSON.stringify({ name: `${prefix}${u}`, mac: `AA:BB:CC:DD:${(u >> 8).toString(16).padStart(2, '0')}:${(u & 255).toString(16).padStart(2, '0')}`, calib: 20.5, rev: 1 }), { qos: 1 });
+    }
+    while ((await count(pool, 'SELECT count(*) AS n FROM name_to_mac')) < UNITS) await sleep(200);
+    live.kill('SIGTERM');
+    await new Promise((r) => live!.once('close', r));
+    const base = Date.UTC(2026, 0, 1);
+    await publishMany(publisher, readingTopic, (i) => payload(prefix, i, base + i * 1000), 0, N);
+    const rss = { mb: 0 };
+    const t0 = performance.now();
+    live = startLive();
+    const poll = peakRss(live, rss);
+    let loaded = 0;
+    while (loaded < N && performance.now() - t0 < 600_000) {
+      await sleep(250);
+      loaded = await count(pool, 'SELECT count(*) AS n FROM readings');
+    }
+    const drainSeconds = (performance.now() - t0) / 1000;
+    const liveRate = Math.round(loaded / drainSeconds);
+
+    // 3. Latency at a fixed rate: rows become visible in publish order; poll max(seq) to time them.
+    const latencyBase = N;
+    const total = RATE * SECONDS;
+    const sentAt = new Float64Array(total);
+    const visibleAt = new Float64Array(total);
+    let seen = latencyBase - 1;
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const maxSeq = await count(pool, `SELECT coalesce(max(seq), 0) AS n FROM readings WHERE seq >= ${latencyBase}`);
+        const now = performance.now();
+        for (let s = seen + 1; s <= maxSeq; s++) visibleAt[s - latencyBase] = now;
+        seen = Math.max(seen, maxSeq);
+        await sleep(20);
+      }
+    })();
+    const start = performance.now();
+    for (let k = 0; k < total; k++) {
+      const due = start + (k * 1000) / RATE;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      sentAt[k] = performance.now();
+      publisher.publish(readingTopic(latencyBase + k), payload(prefix, latencyBase + k, base + (latencyBase + k) * 1000), { qos: 1 });
+    }
+    const deadline = performance.now() + 30_000;
+    while (seen < latencyBase + total - 1 && performance.now() < deadline) await sleep(50);
+    polling = false;
+    await poller;
+    const lat = Array.from({ length: total }, (_, k) => (visibleAt[k] ? visibleAt[k] - sentAt[k] : Infinity)).sort((a, b) => a - b);
+    const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))];
+    const rows = await count(pool, 'SELECT count(*) AS n FROM readings');
+    clearInterval(poll);
+    live.kill('SIGTERM');
+    await new Promise((r) => live!.once('close', r));
+    live = undefined;
+    const lost = N + total - rows;
+    publisher.end(true);
+
+    console.log(`\nlive benchmark: ${N} queued QoS 1 messages, then ${RATE} msg/s for ${SECONDS} s; broker ${broker.kind}, ${os.cpus().length} cores`);
+    const table: [string, string, string][] = [
+      ['baseline: bare mqtt.js subscriber drains the backlog', `${baselineRate} msg/s`, '1.00'],
+      ['tessdb live (archive + database) drains the backlog', `${liveRate} msg/s`, (liveRate / baselineRate).toFixed(2)],
+      [`publish→row latency at ${RATE} msg/s, p50 / p99`, `${Math.round(pct(50))} / ${Math.round(pct(99))} ms`, ''],
+      ['tessdb live peak RSS (drain = overload)', `${rss.mb} MB`, ''],
+      ['messages lost', String(lost), ''],
+    ];
+    for (const [a, b, c] of table) console.log(`${a.padEnd(56)} ${b.padStart(16)} ${c.padStart(6)}`);
+    fs.mkdirSync(path.join(ROOT, 'bench', 'out'), { recursive: true });
+    fs.writeFileSync(path.join(ROOT, 'bench', 'out', 'live-results.json'), JSON.stringify({ baselineRate, liveRate, p50: pct(50), p99: pct(99), peakRssMb: rss.mb, lost, broker: broker.kind }, null, 2));
+  } finally {
+    live?.kill('SIGKILL');
+    await pool.end();
+    await broker.stop();
+    if (server) await server.stopNow();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
