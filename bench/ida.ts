@@ -2,7 +2,7 @@
  * IDA ingest benchmark (issue 4): `tessdb ingest` of monthly IDA files, measured against `psql \copy` of
  * the same rows into an identical readings table, on the same server, in the same run (as bench/ingest.ts).
  *
- *   npm run bench:ida [-- --photometers 40 --days 30 --jobs 1]
+ *   npm run bench:ida [-- --photometers 40 --days 30 --jobs 1 --batch-rows 10000]
  *
  * Database: TESSDB_BENCH_DATABASE_URL, else a throwaway embedded PostgreSQL.
  * Baseline: `psql \copy` when psql is on PATH, else the same COPY streamed from the file by pg-copy-streams.
@@ -29,6 +29,8 @@ const opt = (name: string, fallback: number) => {
 const PHOTOMETERS = opt('photometers', 40);
 const DAYS = opt('days', 30);
 const JOBS = opt('jobs', 1);
+/** ingest.batch_rows for the run (0: the configuration's default). */
+const BATCH_ROWS = opt('batch-rows', 0);
 const OUT = path.join(ROOT, 'bench', 'out');
 const MONTH = Date.UTC(2026, 0, 1);
 
@@ -211,8 +213,9 @@ async function main(): Promise<void> {
 
     await tessdb(['setup', '-q', 'database.schema=bench_ida'], env('bench_ida'));
     await tessdb(['inventory', '-q', 'database.schema=bench_ida', `data_dirs=['${data.dir}']`], env('bench_ida'));
-    const fresh = await tessdb(['ingest', '--json', '-q', `--jobs=${JOBS}`, 'database.schema=bench_ida'], env('bench_ida'));
-    const reprocess = await tessdb(['ingest', '--json', '-q', '--reprocess', `--jobs=${JOBS}`, 'database.schema=bench_ida'], env('bench_ida'));
+    const batch = BATCH_ROWS > 0 ? [`ingest.batch_rows=${BATCH_ROWS}`] : [];
+    const fresh = await tessdb(['ingest', '--json', '-q', `--jobs=${JOBS}`, 'database.schema=bench_ida', ...batch], env('bench_ida'));
+    const reprocess = await tessdb(['ingest', '--json', '-q', '--reprocess', `--jobs=${JOBS}`, 'database.schema=bench_ida', ...batch], env('bench_ida'));
     const freshSummary = JSON.parse(fresh.stdout);
     const reSummary = JSON.parse(reprocess.stdout);
     if (freshSummary.inserted !== data.readings) throw new Error(`ingest inserted ${freshSummary.inserted} of ${data.readings} readings`);
@@ -225,7 +228,7 @@ async function main(): Promise<void> {
       ['tessdb ingest of the IDA files, fresh database', `${freshRate} rows/s`, (freshRate / baselineRate).toFixed(2), `${fresh.peakRssMb} MB`],
       ['tessdb ingest --reprocess (all duplicates)', `${reRate} rows/s`, (reRate / baselineRate).toFixed(2), `${reprocess.peakRssMb} MB`],
     ];
-    console.log(`\nIDA ingest benchmark: ${data.readings} readings in ${PHOTOMETERS} files (${(data.bytes / 1e6).toFixed(0)} MB, ${DAYS} days each), jobs=${JOBS}, ${os.cpus().length} cores`);
+    console.log(`\nIDA ingest benchmark: ${data.readings} readings in ${PHOTOMETERS} files (${(data.bytes / 1e6).toFixed(0)} MB, ${DAYS} days each), jobs=${JOBS}${BATCH_ROWS ? `, batch_rows=${BATCH_ROWS}` : ''}, ${os.cpus().length} cores`);
     console.log(`${'measurement'.padEnd(58)} ${'figure'.padStart(16)} ${'ratio'.padStart(6)} ${'peak RSS'.padStart(9)}`);
     for (const [a, b, c, d] of table) console.log(`${a.padEnd(58)} ${b.padStart(16)} ${c.padStart(6)} ${d.padStart(9)}`);
     fs.writeFileSync(path.join(OUT, 'ida-results.json'), JSON.stringify({ readings: data.readings, baselineRate, freshRate, reRate, ratio: freshRate / baselineRate, fresh, reprocess }, null, 2));

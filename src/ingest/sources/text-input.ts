@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { GunzipSource } from '../../archive/gunzip-source.js';
 
-const READ_CHUNK = 1024 * 1024;
+const READ_CHUNK = 64 * 1024;
 
 export interface TextInput {
   /** The next chunk of (decompressed) bytes, or null at the end. Rejects when the file cannot be read. */
