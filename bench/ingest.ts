@@ -7,72 +7,17 @@
  * Database: TESSDB_BENCH_DATABASE_URL, else a throwaway embedded PostgreSQL.
  * Baseline: `psql \copy` when psql is on PATH, else the same COPY streamed from the file by pg-copy-streams.
  */
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { EmbeddedServer } from '../src/db/embedded/server.js';
-import { READING_COLUMNS } from '../src/load/encode.js';
 import { generateArchive } from '../scripts/generate-archive.js';
+import { baselineCopy, freePort, numberOption as opt, OUT, tessdb } from './common.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin', 'tessdb.js');
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const PHOTOMETERS = opt('photometers', 700);
 const DAYS = opt('days', 2);
 const JOBS = opt('jobs', 1);
-const OUT = path.join(ROOT, 'bench', 'out');
-
-interface Timed {
-  seconds: number;
-  peakRssMb: number;
-  stdout: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Run the real CLI; peak RSS from /proc VmHWM polled until exit. */
-function tessdb(cliArgs: string[], env: NodeJS.ProcessEnv): Promise<Timed> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [BIN, ...cliArgs], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let peak = 0;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const poll = setInterval(() => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peak = Math.max(peak, Number(m[1]) / 1024);
-      } catch {
-        /* exited */
-      }
-    }, 50);
-    child.on('close', (code) => {
-      clearInterval(poll);
-      const seconds = (performance.now() - started) / 1000;
-      if (code !== 0 && code !== 1) reject(new Error(`tessdb ${cliArgs.join(' ')} exited ${code}: ${stderr.slice(-500)}`));
-      else resolve({ seconds, peakRssMb: Math.round(peak), stdout });
-    });
-  });
-}
 
 function dataset(name: string, photometers: number, days: number, withCopyRows: boolean) {
   const dir = path.join(OUT, `${name}-${photometers}x${days}`);
@@ -85,27 +30,6 @@ function dataset(name: string, photometers: number, days: number, withCopyRows: 
   const info = { readings: r.readings, files: r.files.length };
   fs.writeFileSync(marker, JSON.stringify(info));
   return { dir, copyFile, ...info };
-}
-
-async function baselineCopy(url: string, schema: string, copyFile: string): Promise<number> {
-  const table = `"${schema}".readings`;
-  const columns = READING_COLUMNS.join(', ');
-  const started = performance.now();
-  let psql = '';
-  try {
-    psql = execFileSync('sh', ['-c', 'command -v psql'], { encoding: 'utf8' }).trim();
-  } catch {
-    /* not installed */
-  }
-  if (psql) {
-    execFileSync(psql, [url, '-q', '-c', `\\copy ${table} (${columns}) FROM '${copyFile}'`], { stdio: 'inherit' });
-  } else {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await pipeline(fs.createReadStream(copyFile, { highWaterMark: 1 << 16 }), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
-    await client.end();
-  }
-  return (performance.now() - started) / 1000;
 }
 
 async function main(): Promise<void> {

@@ -22,7 +22,7 @@ import { hashFile } from '../inventory/hash.js';
 import { ReadingLoader } from '../load/loader.js';
 import { NameIds } from '../load/names.js';
 import { PartitionManager } from '../load/partitions.js';
-import { RejectCounter, type RejectTally } from '../load/rejects.js';
+import { addRejects, RejectCounter } from '../load/rejects.js';
 import type { Reading, Reject } from '../model/types.js';
 import { loadRegistrySnapshot, rebuildRegistry, recordRegisterEvents, type RegistrySnapshot } from '../registry/index.js';
 import { UserError } from '../util/errors.js';
@@ -451,27 +451,6 @@ class ChunkImporter {
 
 function reject(reason: Reject['reason'], name: string | null, day: Date, detail: string, row: ReadingRow): Reject {
   return { reason, name, day, detail, sample: JSON.stringify(row) };
-}
-
-/** Reject counts of one chunk, added to the file's (saveRejects replaces them, which fits one-transaction files only). */
-async function addRejects(client: pg.ClientBase, originId: number, tallies: RejectTally[]): Promise<void> {
-  if (tallies.length === 0) return;
-  await client.query(
-    `INSERT INTO reject_counts (origin_id, day, name, reason, count, sample, detail)
-     SELECT $1::bigint, d::date, n, r, c, s, x
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[]) AS u(d, n, r, c, s, x)
-     ON CONFLICT (coalesce(origin_id, 0), day, name, reason)
-     DO UPDATE SET count = reject_counts.count + EXCLUDED.count, updated_at = now()`,
-    [
-      originId,
-      tallies.map((t) => t.day),
-      tallies.map((t) => t.name),
-      tallies.map((t) => t.reason),
-      tallies.map((t) => t.count),
-      tallies.map((t) => t.sample),
-      tallies.map((t) => t.detail),
-    ],
-  );
 }
 
 /** The file's ingest record from the progress rows (every run of this import together). */

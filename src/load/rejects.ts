@@ -59,6 +59,11 @@ export class RejectCounter {
  */
 export async function saveRejects(client: pg.ClientBase, originId: number | null, tallies: RejectTally[]): Promise<void> {
   if (originId !== null) await client.query('DELETE FROM reject_counts WHERE origin_id = $1', [originId]);
+  await addRejects(client, originId, tallies);
+}
+
+/** Add the tallies to whatever is stored (a file loaded in several transactions, or the live stream). */
+export async function addRejects(client: pg.ClientBase, originId: number | null, tallies: RejectTally[]): Promise<void> {
   if (tallies.length === 0) return;
   await client.query(
     `INSERT INTO reject_counts (origin_id, day, name, reason, count, sample, detail)
