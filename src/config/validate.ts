@@ -1,15 +1,21 @@
 /** Validate the merged layers against the schema, fill defaults, and explain errors naming key and file. */
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { UserError } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
 import { configSchema, type Config } from './schema.js';
 import type { Table } from './sources.js';
 
-const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: false });
-const validateConfig = ajv.compile(configSchema);
+let compiled: ValidateFunction | undefined;
+
+/** Compiled on first use, so `--help` and `--version` do not pay for it. */
+function validator(): ValidateFunction {
+  compiled ??= new Ajv({ useDefaults: true, allErrors: false, strict: false }).compile(configSchema);
+  return compiled;
+}
 
 export function validate(merged: Table, origins: Map<string, string>): Config {
   const candidate = structuredClone(merged);
+  const validateConfig = validator();
   if (!validateConfig(candidate)) {
     throw new UserError(describe(validateConfig.errors![0], origins));
   }

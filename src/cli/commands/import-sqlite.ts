@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { importSqlite, type ImportSummary } from '../../import/import-sqlite.js';
+import type { ImportSummary } from '../../import/import-sqlite.js';
 import { UsageError } from '../../util/errors.js';
 import { createContext, printJson, withCommonOptions, withDatabase, type CommonOptions } from '../context.js';
 
@@ -23,6 +23,7 @@ export function importSqliteCommand(): Command {
       if (!Number.isInteger(chunkRows) || chunkRows < 1 || chunkRows > 10_000_000) throw new UsageError(`--chunk-rows must be a whole number from 1 to 10000000, not "${opts.chunkRows}"`);
     }
     await withDatabase(ctx, async (db) => {
+      const { importSqlite } = await import('../../import/import-sqlite.js'); // native module: load only when used
       const summary = await importSqlite(db.pool, ctx.config, file, { restart: opts.restart, chunkRows, quiet: opts.quiet || opts.json });
       if (opts.json) printJson(summary);
       else printSummary(summary);

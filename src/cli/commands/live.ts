@@ -1,7 +1,6 @@
 /** `tessdb live`: the MQTT daemon. Runs until SIGTERM/SIGINT; SIGHUP reloads, SIGUSR1/SIGUSR2 pause/resume database writes. */
 import { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
-import { mqttSettings, startLive } from '../../live/index.js';
 import { log } from '../../util/log.js';
 import { createContext, withCommonOptions, type CommonOptions } from '../context.js';
 
@@ -26,6 +25,8 @@ See docs/live.md.`,
   return withCommonOptions(cmd).action(async (overrides: string[], opts: CommonOptions) => {
     const ctx = createContext(opts, overrides);
     if (ctx.dumped) return;
+    // Loaded on demand: mqtt and prom-client cost other commands ~0.4 s of start-up.
+    const { mqttSettings, startLive } = await import('../../live/index.js');
     mqttSettings(ctx.config); // no broker configured: say how to configure one, before touching anything
     const handle = await startLive(ctx.config, {
       signals: true,
