@@ -4,6 +4,7 @@
  * any registration: a new version from the effective date, never an in-place edit of history
  * (src/registry/fold.ts ADMIN_OPS). Values are checked here first, so a refused change records nothing.
  */
+import type { PhotometerCalibration } from '../registry/types.js';
 import type pg from 'pg';
 import type { RegisterEvent } from '../model/types.js';
 import { manualEvent, rebuildRegistry, recordRegisterEvents } from '../registry/index.js';
@@ -14,28 +15,11 @@ import * as v from './validate.js';
 type Queryable = pg.Pool | pg.ClientBase;
 
 /** One version of a photometer, with its name, location and observer. */
-export interface PhotometerVersionRow {
+export interface PhotometerVersionRow extends PhotometerCalibration {
   tess_id: number;
   mac: string;
   name: string;
   model: string;
-  firmware: string | null;
-  nchannels: number;
-  zp1: number;
-  zp2: number | null;
-  zp3: number | null;
-  zp4: number | null;
-  filter1: string;
-  filter2: string | null;
-  filter3: string | null;
-  filter4: string | null;
-  offset1: number;
-  offset2: number | null;
-  offset3: number | null;
-  offset4: number | null;
-  azimuth: number;
-  altitude: number;
-  fov: number;
   cover_offset: number;
   location_id: number;
   site: string;

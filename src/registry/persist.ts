@@ -7,29 +7,12 @@
  */
 import type pg from 'pg';
 import type { Component } from './component.js';
-import type { NameMapping, PhotometerVersion, Registered, ValidState } from './types.js';
+import type { NameMapping, PhotometerCalibration, PhotometerVersion, Registered, ValidState } from './types.js';
 
-interface PhotometerRow {
+interface PhotometerRow extends PhotometerCalibration {
   tess_id: number;
   mac_address: string;
   model: PhotometerVersion['model'];
-  firmware: string | null;
-  nchannels: number;
-  zp1: number;
-  zp2: number | null;
-  zp3: number | null;
-  zp4: number | null;
-  filter1: string;
-  filter2: string | null;
-  filter3: string | null;
-  filter4: string | null;
-  offset1: number;
-  offset2: number | null;
-  offset3: number | null;
-  offset4: number | null;
-  azimuth: number;
-  altitude: number;
-  fov: number;
   cover_offset: number;
   location_id: number;
   observer_id: number;

@@ -21,10 +21,8 @@ export interface FoldEvent {
   hash?: string;
 }
 
-/** One row of `photometers` (SCD type 2 version of one device). */
-export interface PhotometerVersion {
-  mac: string;
-  model: Model;
+/** The calibration and orientation columns of a photometer version, named as in the `photometers` table. */
+export interface PhotometerCalibration {
   firmware: string | null;
   nchannels: number;
   zp1: number;
@@ -42,6 +40,12 @@ export interface PhotometerVersion {
   azimuth: number;
   altitude: number;
   fov: number;
+}
+
+/** One row of `photometers` (SCD type 2 version of one device). */
+export interface PhotometerVersion extends PhotometerCalibration {
+  mac: string;
+  model: Model;
   coverOffset: number;
   locationId: number;
   observerId: number;
