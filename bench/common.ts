@@ -2,11 +2,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { EmbeddedServer } from '../src/db/embedded/server.js';
 import { READING_COLUMNS } from '../src/load/encode.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -81,4 +83,26 @@ export async function baselineCopy(url: string, schema: string, copyFile: string
     await client.end();
   }
   return (performance.now() - started) / 1000;
+}
+
+export interface BenchDatabase {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** TESSDB_BENCH_DATABASE_URL, else a throwaway embedded PostgreSQL (removed by `close`). */
+export async function benchDatabase(): Promise<BenchDatabase> {
+  const given = process.env.TESSDB_BENCH_DATABASE_URL;
+  if (given) return { url: given, close: async () => undefined };
+  const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessdb-bench-pg-'));
+  fs.chmodSync(baseDir, 0o755);
+  const server = new EmbeddedServer(baseDir, await freePort());
+  const url = await server.startKept();
+  return {
+    url,
+    async close() {
+      await server.stopNow();
+      fs.rmSync(baseDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -11,8 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { EmbeddedServer } from '../src/db/embedded/server.js';
-import { baselineCopy, freePort, numberOption as opt, OUT, tessdb } from './common.js';
+import { baselineCopy, benchDatabase, numberOption as opt, OUT, tessdb } from './common.js';
 
 const PHOTOMETERS = opt('photometers', 40);
 const DAYS = opt('days', 30);
@@ -111,15 +110,8 @@ async function main(): Promise<void> {
   fs.mkdirSync(OUT, { recursive: true });
   const data = dataset(PHOTOMETERS, DAYS);
 
-  let server: EmbeddedServer | undefined;
-  let baseDir = '';
-  let url = process.env.TESSDB_BENCH_DATABASE_URL ?? '';
-  if (!url) {
-    baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessdb-bench-pg-'));
-    fs.chmodSync(baseDir, 0o755);
-    server = new EmbeddedServer(baseDir, await freePort());
-    url = await server.startKept();
-  }
+  const database = await benchDatabase();
+  const { url } = database;
   try {
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
@@ -157,10 +149,7 @@ async function main(): Promise<void> {
     for (const [a, b, c, d] of table) console.log(`${a.padEnd(58)} ${b.padStart(16)} ${c.padStart(6)} ${d.padStart(9)}`);
     fs.writeFileSync(path.join(OUT, 'ida-results.json'), JSON.stringify({ readings: data.readings, baselineRate, freshRate, reRate, ratio: freshRate / baselineRate, fresh, reprocess }, null, 2));
   } finally {
-    if (server) {
-      await server.stopNow();
-      fs.rmSync(baseDir, { recursive: true, force: true });
-    }
+    await database.close();
   }
 }
 

@@ -11,9 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { EmbeddedServer } from '../src/db/embedded/server.js';
 import { generateArchive } from '../scripts/generate-archive.js';
-import { baselineCopy, freePort, numberOption as opt, OUT, tessdb } from './common.js';
+import { baselineCopy, benchDatabase, numberOption as opt, OUT, tessdb } from './common.js';
 
 const PHOTOMETERS = opt('photometers', 700);
 const DAYS = opt('days', 2);
@@ -37,15 +36,8 @@ async function main(): Promise<void> {
   const big = dataset('ingest', PHOTOMETERS, DAYS, true);
   const many = dataset('files', 1, 42, false);
 
-  let server: EmbeddedServer | undefined;
-  let baseDir = '';
-  let url = process.env.TESSDB_BENCH_DATABASE_URL ?? '';
-  if (!url) {
-    baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessdb-bench-pg-'));
-    fs.chmodSync(baseDir, 0o755);
-    server = new EmbeddedServer(baseDir, await freePort());
-    url = await server.startKept();
-  }
+  const database = await benchDatabase();
+  const { url } = database;
   try {
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
@@ -92,10 +84,7 @@ async function main(): Promise<void> {
     for (const [a, b, c, d] of rows) console.log(`${a.padEnd(58)} ${b.padStart(16)} ${c.padStart(6)} ${d.padStart(9)}`);
     fs.writeFileSync(path.join(OUT, 'ingest-results.json'), JSON.stringify({ baselineRate, freshRate, reRate, inventorySeconds: inventory.seconds, nothingChangedSeconds: inv2.seconds + ing2.seconds, fresh, reprocess }, null, 2));
   } finally {
-    if (server) {
-      await server.stopNow();
-      fs.rmSync(baseDir, { recursive: true, force: true });
-    }
+    await database.close();
   }
 }
 

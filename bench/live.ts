@@ -18,8 +18,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import pg from 'pg';
-import { EmbeddedServer } from '../src/db/embedded/server.js';
-import { freePort, startBroker, uniqueId } from '../test/helpers/broker.js';
+import { startBroker, uniqueId } from '../test/helpers/broker.js';
+import { benchDatabase } from './common.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -83,12 +83,8 @@ async function main(): Promise<void> {
   fs.chmodSync(work, 0o755);
   const broker = await startBroker();
   const proto = broker.protocolVersion;
-  let server: EmbeddedServer | undefined;
-  let url = process.env.TESSDB_BENCH_DATABASE_URL ?? '';
-  if (!url) {
-    server = new EmbeddedServer(path.join(work, 'pg'), await freePort());
-    url = await server.startKept();
-  }
+  const database = await benchDatabase();
+  const { url } = database;
   const schema = 'bench_live';
   const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}` });
   let live: ChildProcess | undefined;
@@ -225,7 +221,7 @@ async function main(): Promise<void> {
     live?.kill('SIGKILL');
     await pool.end();
     await broker.stop();
-    if (server) await server.stopNow();
+    await database.close();
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
