@@ -32,38 +32,44 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
 
 type Queryable = pg.Pool | pg.ClientBase;
 
-/** A location by numeric id or by site name (case-insensitive when unambiguous). */
-export async function findLocation(db: Queryable, key: string): Promise<{ location_id: number; site: string }> {
+interface Dimension {
+  kind: 'location' | 'observer';
+  table: 'locations' | 'observers';
+  id: 'location_id' | 'observer_id';
+  name: 'site' | 'name';
+}
+
+/**
+ * A row by numeric id or by name (case-insensitive when unambiguous). Table and column names are the
+ * fixed ones above, never input; the key is a parameter.
+ */
+async function findByIdOrName(db: Queryable, d: Dimension, key: string): Promise<{ id: number; name: string }> {
   const trimmed = key.trim();
   const byId = /^-?\d+$/.test(trimmed);
+  const select = `SELECT ${d.id} AS id, ${d.name} AS name FROM ${d.table}`;
   const { rows } = byId
-    ? await db.query<{ location_id: number; site: string }>('SELECT location_id, site FROM locations WHERE location_id = $1', [Number(trimmed)])
-    : await db.query<{ location_id: number; site: string }>(
-        `SELECT location_id, site FROM locations WHERE site = $1
+    ? await db.query<{ id: number; name: string }>(`${select} WHERE ${d.id} = $1`, [Number(trimmed)])
+    : await db.query<{ id: number; name: string }>(
+        `${select} WHERE ${d.name} = $1
          UNION ALL
-         SELECT location_id, site FROM locations WHERE lower(site) = lower($1) AND site <> $1 AND NOT EXISTS (SELECT 1 FROM locations WHERE site = $1)`,
+         ${select} WHERE lower(${d.name}) = lower($1) AND ${d.name} <> $1 AND NOT EXISTS (SELECT 1 FROM ${d.table} WHERE ${d.name} = $1)`,
         [trimmed],
       );
   if (rows.length === 1) return rows[0];
-  if (rows.length > 1) throw new UserError(`location "${key}" is ambiguous (${rows.map((r) => `${r.location_id} ${r.site}`).join(', ')}): give its id`);
-  throw new UserError(`no location ${byId ? 'with id ' : ''}"${key}" (see \`tessdb location list\`; create it with \`tessdb location create\`)`);
+  if (rows.length > 1) throw new UserError(`${d.kind} "${key}" is ambiguous (${rows.map((r) => `${r.id} ${r.name}`).join(', ')}): give its id`);
+  throw new UserError(`no ${d.kind} ${byId ? 'with id ' : ''}"${key}" (see \`tessdb ${d.kind} list\`; create it with \`tessdb ${d.kind} create\`)`);
+}
+
+/** A location by numeric id or by site name (case-insensitive when unambiguous). */
+export async function findLocation(db: Queryable, key: string): Promise<{ location_id: number; site: string }> {
+  const r = await findByIdOrName(db, { kind: 'location', table: 'locations', id: 'location_id', name: 'site' }, key);
+  return { location_id: r.id, site: r.name };
 }
 
 /** An observer by numeric id or by name (case-insensitive when unambiguous). */
 export async function findObserver(db: Queryable, key: string): Promise<{ observer_id: number; name: string }> {
-  const trimmed = key.trim();
-  const byId = /^-?\d+$/.test(trimmed);
-  const { rows } = byId
-    ? await db.query<{ observer_id: number; name: string }>('SELECT observer_id, name FROM observers WHERE observer_id = $1', [Number(trimmed)])
-    : await db.query<{ observer_id: number; name: string }>(
-        `SELECT observer_id, name FROM observers WHERE name = $1
-         UNION ALL
-         SELECT observer_id, name FROM observers WHERE lower(name) = lower($1) AND name <> $1 AND NOT EXISTS (SELECT 1 FROM observers WHERE name = $1)`,
-        [trimmed],
-      );
-  if (rows.length === 1) return rows[0];
-  if (rows.length > 1) throw new UserError(`observer "${key}" is ambiguous (${rows.map((r) => `${r.observer_id} ${r.name}`).join(', ')}): give its id`);
-  throw new UserError(`no observer ${byId ? 'with id ' : ''}"${key}" (see \`tessdb observer list\`; create it with \`tessdb observer create\`)`);
+  const r = await findByIdOrName(db, { kind: 'observer', table: 'observers', id: 'observer_id', name: 'name' }, key);
+  return { observer_id: r.id, name: r.name };
 }
 
 /** What to tell the operator after a change the live daemon caches. */
