@@ -2,7 +2,8 @@
 // Test entry point: provides a real PostgreSQL to the suite, then runs node's test runner.
 // - TESSDB_TEST_DATABASE_URL set: use that server (each test file creates its own database on it).
 // - otherwise: start a throwaway embedded PostgreSQL on a free port, stop and delete it afterwards.
-// Arguments: test files or globs (default: test/**/*.test.ts, excluding slow fault tests).
+// Arguments: test files or globs (default: test/**/*.test.ts without the slow fault tests of
+// test/faults/slow/, which `npm run test:faults` runs by naming them).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -11,8 +12,10 @@ import path from 'node:path';
 import fg from 'fast-glob';
 import { EmbeddedServer } from '../dist/db/embedded/server.js';
 
-const patterns = process.argv.slice(2).length ? process.argv.slice(2) : ['test/**/*.test.ts'];
-const files = (await fg(patterns, { ignore: ['test/faults/slow/**', 'node_modules/**'] })).sort();
+const named = process.argv.slice(2);
+const patterns = named.length ? named : ['test/**/*.test.ts'];
+const ignore = named.length ? ['node_modules/**'] : ['test/faults/slow/**', 'node_modules/**'];
+const files = (await fg(patterns, { ignore })).sort();
 if (files.length === 0) {
   console.error(`no test files match ${patterns.join(' ')}`);
   process.exit(2);

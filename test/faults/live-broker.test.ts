@@ -29,7 +29,7 @@ import {
   writeLiveConfig,
   type LiveSetup,
   type TestBroker,
-} from './helpers.js';
+} from '../live/helpers.js';
 
 let broker: TestBroker;
 let db: TestDatabase;
