@@ -1,0 +1,261 @@
+/**
+ * Load benchmark (issue 7, part 3): `tessdb live` offered twice its sustained rate for 5 minutes.
+ *  1. sustained rate: the daemon (archive + database) drains a queued backlog; its rows/s is R;
+ *  2. overload: a paced QoS 1 publisher offers `--factor` × R (default 2) for `--minutes` (default 5),
+ *     sampling the daemon's counters (/metrics) and RSS every 5 s;
+ *  3. recovery: publishing stops; the time until every published reading is loaded.
+ * Then the archive is read back: published vs archived (lost), archive lines vs distinct readings
+ * (redeliveries), rows vs distinct readings (duplicates), peak RSS and whether it stopped growing.
+ *
+ *   npm run bench:load [-- --minutes 5 --factor 2 --sustained R --units 100 --backlog 60000]
+ *
+ * Broker: TESSDB_TEST_MQTT_URL, else mosquitto from PATH (max_queued_messages 0), else aedes. A broker
+ * with a bounded per-client queue (mosquitto's default is 1,000) drops what it cannot queue: that is
+ * broker policy, reported as "lost before the daemon".
+ * Database: TESSDB_BENCH_DATABASE_URL, else a throwaway embedded PostgreSQL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { openArchive } from '../src/archive/index.js';
+import { startBroker, uniqueId } from '../test/helpers/broker.js';
+import { BIN, OUT, benchDatabase, freePort, numberOption } from './common.js';
+import { connect, pacedPublisher, publishMany, readingPayload, registerUnits, rssOf } from './mqtt.js';
+
+const MINUTES = numberOption('minutes', 5);
+const FACTOR = numberOption('factor', 2);
+const UNITS = numberOption('units', 100);
+const BACKLOG = numberOption('backlog', 150_000);
+const GIVEN_RATE = numberOption('sustained', 0);
+const SAMPLE_MS = 5000;
+
+interface Sample {
+  t: number;
+  published: number;
+  received: number;
+  archived: number;
+  loaded: number;
+  dropped: number;
+  queue: number;
+  rssMb: number;
+}
+
+async function metrics(port: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(tessdb_live_[a-z_]+) ([0-9.e+-]+|NaN)$/.exec(line);
+    if (m) out[m[1].replace('tessdb_live_', '')] = Number(m[2]);
+  }
+  return out;
+}
+
+async function count(pool: pg.Pool, sql: string, params: unknown[] = []): Promise<number> {
+  return Number((await pool.query(sql, params)).rows[0].n);
+}
+
+async function main(): Promise<void> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tessdb-bench-load-'));
+  fs.chmodSync(work, 0o755);
+  const broker = await startBroker();
+  const proto = broker.protocolVersion;
+  const database = await benchDatabase();
+  const schema = 'bench_load';
+  const pool = new pg.Pool({ connectionString: database.url, options: `-c search_path=${schema}` });
+  const env = { ...process.env, TESSDB_DATABASE_URL: database.url };
+  const metricsPort = await freePort();
+  const archiveDir = path.join(work, 'archive');
+  let live: ChildProcess | undefined;
+  try {
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await new Promise<void>((resolve, reject) =>
+      spawn(process.execPath, [BIN, 'setup', '-q', `database.schema=${schema}`], { env, stdio: 'inherit' }).on('close', (c) =>
+        c === 0 ? resolve() : reject(new Error(`setup exited ${c}`)),
+      ),
+    );
+    const prefix = uniqueId('L');
+    const topic = (i: number) => `${prefix}/${prefix}${i % UNITS}/reading`;
+    const cfg = path.join(work, 'live.toml');
+    fs.writeFileSync(cfg, [
+      `[database]`, `schema = "${schema}"`,
+      `[mqtt]`, `url = "${broker.url}"`, `client_id = "${uniqueId('live')}"`, `topic_prefix = "${prefix}"`,
+      `topics = ["${prefix}/+/reading", "${prefix}/register"]`, `protocol_version = ${proto}`,
+      `[archive]`, `dir = "${archiveDir}"`,
+      `[live]`, `stats_s = 3600`, `metrics_port = ${metricsPort}`,
+    ].join('\n'));
+    const startLive = () => spawn(process.execPath, [BIN, 'live', '-q', '-c', cfg], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const stopLive = async () => {
+      live!.kill('SIGTERM');
+      await new Promise((r) => live!.once('close', r));
+    };
+    const upAndRunning = async () => {
+      for (;;) {
+        const m = await metrics(metricsPort).catch(() => undefined);
+        if (m?.connected === 1) return;
+        await sleep(200);
+      }
+    };
+    const publisher = await connect(broker.url, proto, uniqueId('pub'), true);
+
+    // Registrations first (readings are timed after them), and the daemon's persistent session.
+    live = startLive();
+    await upAndRunning();
+    await registerUnits(publisher, prefix, UNITS);
+    while ((await count(pool, 'SELECT count(*) AS n FROM name_to_mac')) < UNITS) await sleep(200);
+    const base = Date.now() + 1000;
+    // Unique (unit, time) per message: one reading a second per unit.
+    const body = (i: number) => readingPayload(prefix, i, base + Math.floor(i / UNITS) * 1000, UNITS);
+
+    // 1. Sustained rate: drain a queued backlog.
+    let rate = GIVEN_RATE;
+    let next = 0;
+    if (!rate) {
+      await stopLive();
+      await publishMany(publisher, topic, body, 0, BACKLOG);
+      next = BACKLOG;
+      live = startLive();
+      let loaded = 0;
+      let firstAt = 0;
+      let firstRows = 0;
+      while (loaded < BACKLOG) {
+        await sleep(100);
+        loaded = await count(pool, 'SELECT count(*) AS n FROM readings');
+        if (!firstAt && loaded > 0) [firstAt, firstRows] = [performance.now(), loaded];
+      }
+      rate = Math.round((loaded - firstRows) / ((performance.now() - firstAt) / 1000));
+      if (firstRows > BACKLOG / 5) throw new Error(`the first batch loaded ${firstRows} of ${BACKLOG}: use a larger --backlog to measure a rate`);
+      console.log(`sustained rate (backlog of ${BACKLOG} drained): ${rate} msg/s`);
+    }
+    await upAndRunning();
+
+    // 2. Overload: offer FACTOR × rate for MINUTES, paced in 100 ms ticks.
+    const offered = Math.round(rate * FACTOR);
+    const first = next;
+    const receivedBefore = (await metrics(metricsPort)).messages_received_total;
+    const paced = await pacedPublisher(broker.url, proto, `${prefix}/load/reading`, uniqueId('paced'));
+    const samples: Sample[] = [];
+    let behind = 0;
+    const started = performance.now();
+    const endAt = started + MINUTES * 60_000;
+    let lastSample = started;
+    const sample = async (published: number) => {
+      const m = await metrics(metricsPort);
+      const s: Sample = {
+        t: Math.round((performance.now() - started) / 1000),
+        published,
+        received: m.messages_received_total - receivedBefore,
+        archived: m.messages_archived_total - receivedBefore,
+        loaded: await count(pool, 'SELECT count(*) AS n FROM readings WHERE seq >= $1', [first]),
+        dropped: m.dropped_total,
+        queue: m.queue_rows,
+        rssMb: rssOf(live!.pid).nowMb,
+      };
+      samples.push(s);
+      console.log(`t=${s.t}s published ${s.published} received ${s.received} archived ${s.archived} loaded ${s.loaded} queue ${s.queue} dropped ${s.dropped} rss ${s.rssMb} MB`);
+    };
+    while (performance.now() < endAt) {
+      const due = first + Math.floor(((performance.now() - started) / 1000) * offered);
+      while (next < due && paced.send(topic(next), body(next))) next++;
+      behind = Math.max(behind, due - next);
+      if (performance.now() - lastSample >= SAMPLE_MS) {
+        lastSample = performance.now();
+        await sample(next - first);
+      }
+      await sleep(100);
+    }
+    const publishSeconds = (performance.now() - started) / 1000;
+    const published = next - first;
+    const loadEnded = performance.now();
+    await paced.close();
+
+    // 3. Recovery: from the end of the offered load until every published reading is loaded.
+    const peakMidRun = rssOf(live.pid).peakMb;
+    for (;;) {
+      const loaded = await count(pool, 'SELECT count(*) AS n FROM readings WHERE seq >= $1', [first]);
+      if (loaded >= published || performance.now() - loadEnded > 20 * 60_000) break;
+      await sleep(1000);
+    }
+    const recoverySeconds = (performance.now() - loadEnded) / 1000;
+    await sample(published);
+    const peakRssMb = rssOf(live.pid).peakMb;
+    await stopLive();
+    live = undefined;
+    publisher.end(true);
+
+    // The archive read back: every published message, how often.
+    const seen = new Uint8Array(next);
+    let lines = 0;
+    for (const f of (fs.readdirSync(archiveDir, { recursive: true }) as string[]).filter((p) => p.endsWith('.ndjson.gz'))) {
+      for await (const batch of openArchive(path.join(archiveDir, f)).batches) {
+        for (const l of batch) {
+          const p = l.message?.payload as { seq?: number } | undefined;
+          if (!l.message?.topic.endsWith('/reading') || typeof p?.seq !== 'number' || p.seq < first) continue;
+          lines++;
+          seen[p.seq] = Math.min(255, seen[p.seq] + 1);
+        }
+      }
+    }
+    let archivedDistinct = 0;
+    for (let i = first; i < next; i++) if (seen[i]) archivedDistinct++;
+    const rows = await count(pool, 'SELECT count(*) AS n FROM readings WHERE seq >= $1', [first]);
+    const distinctRows = await count(pool, 'SELECT count(DISTINCT seq) AS n FROM readings WHERE seq >= $1', [first]);
+    const firstMinute = samples.filter((s) => s.t <= 60).map((s) => s.rssMb);
+    const lastMinute = samples.filter((s) => s.t >= MINUTES * 60 - 60 && s.t <= MINUTES * 60).map((s) => s.rssMb);
+    const maxBacklog = Math.max(...samples.map((s) => s.published - s.received));
+    const maxLoadLag = Math.max(...samples.map((s) => s.published - s.loaded));
+    const results = {
+      broker: broker.kind,
+      cores: os.cpus().length,
+      sustainedRate: rate,
+      offeredRate: offered,
+      publisher: paced.kind,
+      achievedOfferedRate: Math.round(published / publishSeconds),
+      publisherMaxBehind: behind,
+      minutes: MINUTES,
+      published,
+      archivedLines: lines,
+      archivedDistinct,
+      lost: published - archivedDistinct,
+      redelivered: lines - archivedDistinct,
+      rows,
+      duplicated: rows - distinctRows,
+      notLoaded: published - rows,
+      maxBrokerBacklog: maxBacklog,
+      maxLoadLag,
+      maxQueue: Math.max(...samples.map((s) => s.queue)),
+      droppedCopies: samples.at(-1)!.dropped,
+      rssFirstMinuteMaxMb: Math.max(...firstMinute),
+      rssLastMinuteMaxMb: Math.max(...lastMinute),
+      peakRssMb: Math.max(peakRssMb, peakMidRun),
+      recoverySeconds: Math.round(recoverySeconds),
+    };
+    console.log(`\nload benchmark: ${FACTOR}× the sustained rate for ${MINUTES} min; broker ${broker.kind}, ${results.cores} cores`);
+    const table: [string, string][] = [
+      ['sustained rate R (daemon drains a backlog)', `${rate} msg/s`],
+      [`offered ${FACTOR}× R / achieved by the publisher (${paced.kind})`, `${offered} / ${results.achievedOfferedRate} msg/s`],
+      ['published (QoS 1)', String(published)],
+      ['archived: distinct / lines (redeliveries)', `${archivedDistinct} / ${lines}`],
+      ['lost (published, never archived)', String(results.lost)],
+      ['loaded rows / duplicated rows / not loaded', `${rows} / ${results.duplicated} / ${results.notLoaded}`],
+      ['max broker backlog (published − received)', String(maxBacklog)],
+      ['max load lag (published − loaded)', String(maxLoadLag)],
+      ['max queue / queued copies dropped (loaded from archive)', `${results.maxQueue} / ${results.droppedCopies}`],
+      ['RSS: max in first minute / last minute / peak', `${results.rssFirstMinuteMaxMb} / ${results.rssLastMinuteMaxMb} / ${results.peakRssMb} MB`],
+      ['recovery: load end → everything loaded', `${results.recoverySeconds} s`],
+    ];
+    for (const [a, b] of table) console.log(`${a.padEnd(58)} ${b.padStart(24)}`);
+    fs.mkdirSync(OUT, { recursive: true });
+    fs.writeFileSync(path.join(OUT, 'load-results.json'), JSON.stringify({ ...results, samples }, null, 2));
+  } finally {
+    live?.kill('SIGKILL');
+    await pool.end();
+    await broker.stop();
+    await database.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
