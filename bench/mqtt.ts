@@ -1,6 +1,6 @@
 /** What the live benchmarks share: MQTT clients, paced publishing, payloads, registrations, RSS probes. */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import mqtt from 'mqtt';
 
 export async function connect(url: string, protocolVersion: 4 | 5, clientId: string, clean: boolean): Promise<mqtt.MqttClient> {
@@ -52,74 +52,40 @@ export function rssOf(pid: number | undefined): { nowMb: number; peakMb: number 
   }
 }
 
-/** A paced QoS 1 publisher: `send` returns false while it cannot take more (backpressure). */
-export interface PacedPublisher {
-  kind: string;
-  send(topic: string, body: string): boolean;
-  /** Resolves once everything sent is acknowledged by the broker. */
-  close(): Promise<void>;
+/** What a paced publisher reports: messages sent, and the ones the broker acknowledged (PUBACK). */
+export interface PublishProgress {
+  sent: number;
+  acked: number;
+}
+
+export interface PacedLoad {
+  url: string;
+  protocolVersion: 4 | 5;
+  /** Topic of message i. */
+  topicPrefix: string;
+  units: number;
+  /** First message number; the body of i is readingPayload(prefix, i, base + ⌊i/units⌋ s). */
+  first: number;
+  base: number;
+  ratePerSecond: number;
+  seconds: number;
 }
 
 /**
- * `mosquitto_pub -l` (one message per stdin line, QoS 1) when it is on PATH: C publishers leave the CPU
- * to the daemon under test; `processes` of them, round-robin, because each waits on its own small
- * in-flight window. Their topic is fixed; the readings name their unit in the payload.
- * Else one mqtt.js client with at most `maxInflight` unacknowledged messages.
+ * `threads` worker threads, each an mqtt.js QoS 1 publisher for every `threads`-th message, paced to its
+ * share of the rate (at most 2,000 unacknowledged each). Counting PUBACKs tells what the broker took:
+ * the reference for "lost", whatever a publisher could not send in time.
  */
-export async function pacedPublisher(url: string, protocolVersion: 4 | 5, topic: string, clientId: string, processes = 4, maxInflight = 5000): Promise<PacedPublisher> {
-  const u = new URL(url);
-  const bin = ['/usr/bin/mosquitto_pub', '/usr/local/bin/mosquitto_pub'].find((p) => fs.existsSync(p));
-  if (bin && u.protocol === 'mqtt:') {
-    const pipes = Array.from({ length: processes }, (_, k) => mosquittoPub(bin, u, protocolVersion, topic, `${clientId}-${k}`));
-    let turn = 0;
-    return {
-      kind: `${processes} × mosquitto_pub -l`,
-      send(_topic, body) {
-        for (let tries = 0; tries < pipes.length; tries++) {
-          const p = pipes[turn++ % pipes.length];
-          if (p.send(body)) return true;
-        }
-        return false;
-      },
-      async close() {
-        await Promise.all(pipes.map((p) => p.close()));
-      },
-    };
-  }
-  const c = await connect(url, protocolVersion, clientId, true);
-  let inflight = 0;
-  return {
-    kind: 'mqtt.js',
-    send(t, body) {
-      if (inflight >= maxInflight) return false;
-      inflight++;
-      c.publish(t, body, { qos: 1 }, () => inflight--);
-      return true;
-    },
-    async close() {
-      while (inflight > 0) await new Promise((r) => setTimeout(r, 50));
-      await c.endAsync();
-    },
-  };
-}
-
-function mosquittoPub(bin: string, u: URL, protocolVersion: 4 | 5, topic: string, clientId: string): { send(body: string): boolean; close(): Promise<void> } {
-  const child = spawn(bin, ['-h', u.hostname, '-p', u.port || '1883', '-q', '1', '-l', '-t', topic, '-i', clientId, '-V', protocolVersion === 5 ? 'mqttv5' : 'mqttv311'], {
-    stdio: ['pipe', 'ignore', 'inherit'],
+export function startPacedLoad(load: PacedLoad, threads = 2): { progress(): PublishProgress; done: Promise<PublishProgress> } {
+  const parts = Array.from({ length: threads }, () => ({ sent: 0, acked: 0 }));
+  const workers = parts.map((part, k) => {
+    const w = new Worker(new URL('./publisher-worker.ts', import.meta.url), { workerData: { ...load, k, threads } });
+    w.on('message', (p: PublishProgress) => Object.assign(part, p));
+    return new Promise<void>((resolve, reject) => {
+      w.once('error', reject);
+      w.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher thread exited ${code}`))));
+    });
   });
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  let full = false;
-  child.stdin.on('drain', () => (full = false));
-  return {
-    send(body) {
-      if (full) return false;
-      full = !child.stdin.write(body + '\n');
-      return true;
-    },
-    async close() {
-      child.stdin.end();
-      const code = await exited;
-      if (code !== 0) throw new Error(`mosquitto_pub exited ${code}`);
-    },
-  };
+  const progress = () => parts.reduce((a, p) => ({ sent: a.sent + p.sent, acked: a.acked + p.acked }), { sent: 0, acked: 0 });
+  return { progress, done: Promise.all(workers).then(progress) };
 }
