@@ -174,6 +174,36 @@ describe('ArchiveWriter disk errors', () => {
     assert.deepEqual(got.seqs, [...a.accepted, ...b.accepted, ...c.accepted]);
   });
 
+  it('appends made while a recovery attempt runs wait for it, and reject when the disk is still full', async () => {
+    const disk = faultyDisk();
+    let slowOpen = false;
+    const fs: ArchiveFs = {
+      async open(p, flags) {
+        if (slowOpen) await sleep(100); // the recovery attempt is under way meanwhile
+        return disk.fs.open(p, flags);
+      },
+    };
+    const w = new ArchiveWriter({ dir, host: 'h', rotate: 'hourly', now: () => new Date(T15), fs, flushMs: 60_000, retryMs: 20 });
+    w.on('error', () => undefined);
+    const a = await appendAll(w, 0, 300);
+    await w.flush();
+    disk.state.full = true;
+    const b = await appendAll(w, 300, 600);
+    await assert.rejects(w.flush(), { code: 'ENOSPC' });
+    slowOpen = true;
+    await sleep(40);
+    const attempt = w.flush(); // starts the recovery attempt (due): a fresh file, opened slowly, then its sync fails
+    attempt.catch(() => undefined);
+    await sleep(30); // the attempt is opening its file
+    await assert.rejects(w.append(msg(5000)), { code: 'ENOSPC' }, 'not accepted while the attempt may still fail');
+    await assert.rejects(attempt, { code: 'ENOSPC' });
+    disk.state.full = false;
+    await sleep(40);
+    await w.append(msg(5001)); // this attempt succeeds; the append goes in after it
+    await w.close();
+    assert.deepEqual((await allSeqs()).seqs, [...a.accepted, ...b.accepted, 5001]);
+  });
+
   it('close() reports lines it could not persist', async () => {
     const disk = faultyDisk();
     const w = new ArchiveWriter({ dir, host: 'h', rotate: 'hourly', now: () => new Date(T15), fs: disk.fs, flushMs: 60_000 });
