@@ -10,7 +10,9 @@
  * (TESSDB_TEST_NO_MOUNT=1 forces this mode).
  *
  * Must hold: while the disk is full the daemon archives and acknowledges nothing (the messages stay with
- * the broker: QoS 1, persistent session, mosquitto max_queued_messages 0 = unlimited), does not exit, and says
+ * the broker: QoS 1, persistent session, mosquitto max_queued_messages 0 = unlimited; the daemon holds only the
+ * message it retries, one per MQTT connection — TESSDB_TEST_FULL_S=110 shows the keepalive reconnect a disk
+ * error longer than 90 s costs, and that the held message then archived twice is loaded once), does not exit, and says
  * why in one error line naming the archive directory and ENOSPC (no flood while it retries); once the
  * filler is gone it resumes by itself, and every published message ends up archived and loaded exactly once;
  * the archive reads back completely (no invalid lines, no gap) with the repo's reader.
@@ -128,7 +130,7 @@ function fillUp(file: string): number {
   return n;
 }
 
-test('archive disk full for 20 s: nothing acknowledged meanwhile, one error line, resumes by itself, all loaded once', { timeout: 240_000 + FULL_MS }, async (t) => {
+test(`archive disk full for ${FULL_MS / 1000} s: nothing acknowledged meanwhile, one error line, resumes by itself, all loaded once`, { timeout: 240_000 + FULL_MS }, async (t) => {
   const simulated = !mnt;
   if (simulated) t.diagnostic(`mount -t tmpfs not permitted (${mountRefused}): simulating ENOSPC with TESSDB_TEST_ARCHIVE_FULL_IF`);
   const filler = simulated ? path.join(s.dir, 'disk-is-full') : path.join(mnt!, 'filler');
@@ -159,7 +161,10 @@ test('archive disk full for 20 s: nothing acknowledged meanwhile, one error line
     const heldByBroker = stream.seq + NAMES.length - stillStalled.messages_archived_total;
     assert.equal(d.child.exitCode, null, `the daemon is still running\n${d.stderr()}`);
     assert.equal(stillStalled.messages_archived_total, stalled.messages_archived_total, 'nothing archived while the disk is full');
-    assert.ok(stillStalled.messages_received_total - stillStalled.messages_archived_total <= 1, 'at most the message being retried is held by the daemon');
+    // The daemon holds only the message being retried: one per MQTT connection (a disk error longer than the
+    // keepalive timeout, 90 s, costs a reconnect, and the new connection hands over one more).
+    const connects = stillStalled.connects_total;
+    assert.ok(stillStalled.messages_received_total - stillStalled.messages_archived_total <= connects, 'only the message being retried is held by the daemon');
     assert.ok(heldByBroker >= RATE * 10, `the broker holds the stream meanwhile (${heldByBroker} messages)`);
 
     // Space is back: the daemon resumes by itself.
@@ -205,6 +210,7 @@ test('archive disk full for 20 s: nothing acknowledged meanwhile, one error line
         `(${seqAtFree - seqAtFull} while full, ${heldByBroker} held by the broker), archived ${readings.length} reading lines ` +
         `(${keys.size} distinct) in ${archiveFiles(s.archiveDir).length} files (${truncatedFiles} cut short at a sync point), ` +
         `loaded ${loaded}, lost ${total - keys.size}, duplicated in the archive ${readings.length - keys.size}, in the database 0; ` +
+        `${connects} MQTT connections; ` +
         `archiving again ${resumeMs} ms after space came back, backlog archived after ${drainedMs} ms, all loaded after ${loadedMs} ms`,
     );
     assert.equal(keys.size, total, 'every published message is archived');
@@ -231,7 +237,7 @@ test('archive disk full for 20 s: nothing acknowledged meanwhile, one error line
     assert.equal(errors.length, 1, err);
     assert.match(errors[0], /ENOSPC/);
     assert.ok(errors[0].includes(s.archiveDir), `the error line names ${s.archiveDir}: ${errors[0]}`);
-    assert.ok(linesMatching(err, /WARN/).length <= 5, `a few warnings, not a flood:\n${err}`);
+    assert.ok(linesMatching(err, /WARN/).length <= 5 + 2 * (connects - 1), `a few warnings, not a flood:\n${err}`);
   } finally {
     await stream.stop();
   }
