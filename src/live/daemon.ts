@@ -11,7 +11,7 @@ import { ArchiveWriter, finaliseLeftovers, rotationSeconds, type RotationPolicy 
 import { fullWhileExists } from '../archive/full-disk-sim.js';
 import { maskUrl, type Config } from '../config/index.js';
 import { clientConfig, isDatabaseConfigured } from '../db/connection.js';
-import { openDatabase, type Database } from '../db/open.js';
+import { newPool, openDatabase, type Database } from '../db/open.js';
 import { syncSettings } from '../filter/index.js';
 import { RegistryCache } from '../ingest/registry-cache.js';
 import { NameIds } from '../load/names.js';
@@ -125,8 +125,7 @@ async function openLiveDatabase(config: Config): Promise<{ db: Database; reachab
   } catch (err) {
     if (!isDatabaseConfigured(config) || err instanceof UserError) throw err;
     log.warn(`${errorMessage(err)}: starting anyway — messages are archived and loaded once the database is reachable`);
-    const pool = new pg.Pool({ ...clientConfig(config), max: 4 });
-    pool.on('error', () => undefined);
+    const pool = newPool({ ...clientConfig(config), max: 4 });
     const d = config.database;
     const description = d.url ? maskUrl(d.url) : `postgres://${d.user ? `${d.user}@` : ''}${d.host}:${d.port}/${d.dbname}`;
     return { db: { pool, description, close: () => pool.end() }, reachable: false };
