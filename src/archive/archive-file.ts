@@ -6,6 +6,9 @@
  * byte offset of every sync point is known exactly. Lines shipped to gzip are kept in memory until a sync
  * makes them durable: if the disk fails, the file is cut back to its last sync point and the kept lines are
  * handed back (`takeUnpersisted`) to be written elsewhere, so a disk error loses nothing and duplicates nothing.
+ * A sync point is a byte boundary of the deflate stream (Z_SYNC_FLUSH), so the cut-back file is then closed
+ * with a final empty block and the gzip trailer (CRC-32 and length of what it holds) when the disk takes those
+ * 10 bytes: it stays a complete gzip file that every reader accepts without a truncation warning.
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -15,7 +18,8 @@ import { fsyncDir, moveToFinal, pathExists } from './fs-util.js';
 
 /** The subset of fs.promises.FileHandle the writer uses (injectable to simulate disk errors in tests). */
 export interface ArchiveFileHandle {
-  write(buffer: Buffer, offset: number, length: number): Promise<{ bytesWritten: number }>;
+  /** Writes at the current position, or at `position` when given (only the gzip end after a cut-back). */
+  write(buffer: Buffer, offset: number, length: number, position?: number): Promise<{ bytesWritten: number }>;
   datasync(): Promise<void>;
   sync(): Promise<void>;
   truncate(len: number): Promise<void>;
@@ -39,7 +43,10 @@ export interface ClosedArchive {
   /** Compressed size on disk. */
   bytes: number;
   uncompressedBytes: number;
-  /** true when the file was cut short after a disk error (its gzip stream has no end; readers report truncation). */
+  /**
+   * true when the file was cut short after a disk error and its gzip stream could not be ended there (readers
+   * report truncation; the lines up to the cut are all readable).
+   */
   truncated: boolean;
 }
 
@@ -68,7 +75,11 @@ export const SHIP_BYTES = 64 * 1024;
 /** Compressed bytes collected before one write to the file (syncs and the end write whatever there is). */
 const WRITE_BYTES = 256 * 1024;
 const GZIP_CHUNK = 64 * 1024;
+/** Final empty deflate block (2 bytes) + gzip trailer (CRC-32, ISIZE). */
+const GZIP_END_BYTES = 10;
 const MAX_SEQ_PROBES = 10_000;
+/** zlib.crc32 (Node ≥ 20.15): without it a cut-back file is left without its gzip end, as a truncated stream. */
+const crc32: ((data: Buffer, value?: number) => number) | undefined = typeof zlib.crc32 === 'function' ? zlib.crc32 : undefined;
 
 interface Chunk {
   buf: Buffer;
@@ -121,6 +132,9 @@ export class ArchiveFile {
   private syncedUncompressed = 0;
   /** Compressed bytes on disk at the last completed sync. */
   private syncedBytes = 0;
+  /** CRC-32 of the uncompressed bytes shipped to gzip, and of those up to the last completed sync. */
+  private shippedCrc = 0;
+  private syncedCrc = 0;
   /** Compressed bytes written to the file. */
   private outBytes = 0;
   /** gzip output not yet written to the file. */
@@ -298,9 +312,11 @@ export class ArchiveFile {
     if (!this.fh) return null;
     const fh = this.fh;
     this.fh = undefined;
-    if (this.outBytes !== this.syncedBytes) {
-      await fh.truncate(this.syncedBytes).then(() => fh.sync()).catch(noop);
+    let atSyncPoint = this.outBytes === this.syncedBytes;
+    if (!atSyncPoint) {
+      atSyncPoint = await fh.truncate(this.syncedBytes).then(() => fh.sync()).then(() => true, () => false);
     }
+    const ended = atSyncPoint && this.syncedBytes > 0 && (await this.writeEnd(fh));
     await fh.close().catch(noop);
     try {
       if (this.syncedBytes === 0) {
@@ -309,9 +325,35 @@ export class ArchiveFile {
       }
       const finalPath = await moveToFinal(this.partPath, this.finalPath);
       await fsyncDir(path.dirname(finalPath));
-      return { path: finalPath, lines: this.syncedLines, bytes: this.syncedBytes, uncompressedBytes: this.syncedUncompressed, truncated: true };
+      const bytes = this.syncedBytes + (ended ? GZIP_END_BYTES : 0);
+      return { path: finalPath, lines: this.syncedLines, bytes, uncompressedBytes: this.syncedUncompressed, truncated: !ended };
     } catch {
       return null;
+    }
+  }
+
+  /**
+   * Ends the gzip stream at the last sync point (the file holds exactly the synced bytes): a final empty
+   * fixed-Huffman block (`03 00`, what zlib writes at Z_FINISH after a sync flush), then CRC-32 and length.
+   * Returns false (the file cut back to the sync point again) when the disk does not take it.
+   */
+  private async writeEnd(fh: ArchiveFileHandle): Promise<boolean> {
+    if (!crc32) return false;
+    const end = Buffer.alloc(GZIP_END_BYTES);
+    end[0] = 0x03;
+    end.writeUInt32LE(this.syncedCrc >>> 0, 2);
+    end.writeUInt32LE(this.syncedUncompressed % 2 ** 32, 6);
+    try {
+      for (let off = 0; off < end.length; ) {
+        const { bytesWritten } = await fh.write(end, off, end.length - off, this.syncedBytes + off);
+        if (bytesWritten <= 0) throw new Error('short write');
+        off += bytesWritten;
+      }
+      await fh.sync();
+      return true;
+    } catch {
+      await fh.truncate(this.syncedBytes).then(() => fh.sync()).catch(noop);
+      return false;
     }
   }
 
@@ -379,6 +421,7 @@ export class ArchiveFile {
     this.unsynced.push(chunk.buf);
     this.unsyncedBytes += chunk.buf.length;
     this.unsyncedLines += chunk.lines;
+    if (crc32) this.shippedCrc = crc32(chunk.buf, this.shippedCrc);
     await this.guard(new Promise<void>((resolve, reject) => this.gz.write(chunk.buf, (e) => (e ? reject(e) : resolve()))));
     if (this.outPending >= WRITE_BYTES) await this.writeOut();
     this.opts.onProgress();
@@ -432,6 +475,7 @@ export class ArchiveFile {
     this.syncedBytes = this.outBytes;
     this.syncedLines += this.unsyncedLines;
     this.syncedUncompressed += this.unsyncedBytes;
+    this.syncedCrc = this.shippedCrc;
     this.unsynced = [];
     this.unsyncedBytes = this.unsyncedLines = 0;
   }

@@ -40,7 +40,10 @@ export interface ArchiveWriterOptions {
   fs?: ArchiveFs;
 }
 
-/** Events: `'closed'` (ClosedArchive), `'error'` (Error), `'recovered'` ({ lines }: carried lines rewritten). */
+/**
+ * Events: `'closed'` (ClosedArchive), `'error'` (Error, on every failed attempt), `'recovered'` ({ lines }: the
+ * disk-error state is over; `lines` carried lines were rewritten, possibly 0).
+ */
 export interface ArchiveWriterEvents {
   closed: [ClosedArchive];
   error: [Error];
@@ -67,7 +70,8 @@ const noop = (): void => undefined;
  * - On a disk error (ENOSPC, EIO…) the failing file is cut back to its last sync point and closed, the lines
  *   accepted since then stay in memory, `'error'` is emitted and `append`/`flush` reject. At most once per
  *   `retryMs`, the next `append`/`flush` (or the timer) opens a fresh file (next `_n` name) and rewrites
- *   the kept lines; once that is durable the writer is healthy again and emits `'recovered'`.
+ *   the kept lines; once that is durable the writer is healthy again and emits `'recovered'`. Appends made
+ *   during such an attempt wait for it, and reject if it fails: nothing is accepted while the disk fails.
  *
  * Listen for `'error'`: like any EventEmitter, an unhandled `'error'` event throws.
  */
@@ -144,7 +148,9 @@ export class ArchiveWriter extends EventEmitter<ArchiveWriterEvents> {
     if (this.closing) throw new Error('ArchiveWriter is closed');
     const line = encodeArchiveLine(msg, this.maxPayloadBytes);
     const bytes = Buffer.byteLength(line);
-    if (this.failure) await this.recover(false);
+    // While a recovery attempt runs, wait for its outcome: a line taken into the new file before its first sync
+    // succeeded would be accepted (acknowledged) while the disk may still be failing.
+    if (this.failure || this.recovering) await this.recover(false);
     if (this.waiters.length > 0 || !this.hasRoom()) await this.waitForRoom();
     if (this.closing) throw new Error('ArchiveWriter is closed');
     if (this.failure) throw this.failure;
@@ -157,7 +163,7 @@ export class ArchiveWriter extends EventEmitter<ArchiveWriterEvents> {
 
   /** Persists everything appended so far (sync flush + fdatasync; files being closed are finished). */
   async flush(): Promise<void> {
-    if (this.failure) await this.recover(false);
+    if (this.failure || this.recovering) await this.recover(false);
     const ps: Promise<unknown>[] = [];
     for (const f of this.files) ps.push(f.isEnding ? f.finish() : f.sync());
     await Promise.all(ps);
@@ -275,7 +281,10 @@ export class ArchiveWriter extends EventEmitter<ArchiveWriterEvents> {
     this.carry = [];
     this.failure = undefined;
     const lines = carry.reduce((n, c) => n + c.lines, 0);
-    if (lines === 0) return;
+    if (lines === 0) {
+      this.emit('recovered', { lines });
+      return;
+    }
     const f = this.current ?? this.openFile(this.currentPeriod());
     for (const c of carry) f.append(c.text, c.bytes, c.lines);
     try {

@@ -12,6 +12,20 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * A pool whose connections losing their server never crash the process. node-postgres emits `'error'` on a
+ * client whose socket dies (ECONNRESET when the server stops): the pool listens only while the client is idle
+ * in it, so a client checked out at that moment (a batch transaction, an ingest) would throw an unhandled
+ * `'error'` event. Every client gets a listener of its own; the failed query reports the error, and a client
+ * that is no longer queryable is discarded when it is released.
+ */
+export function newPool(settings: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(settings);
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
+}
+
 export function embeddedServer(config: Config): EmbeddedServer {
   return new EmbeddedServer(config.database.embedded_dir || defaultEmbeddedDir(), config.database.embedded_port);
 }
@@ -24,9 +38,7 @@ export async function openDatabase(config: Config, opts: { max?: number } = {}):
     url = await embedded.acquire();
   }
   const settings = clientConfig(config, url);
-  const pool = new pg.Pool({ ...settings, max: opts.max ?? 4 });
-  // An idle client losing its server must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
+  const pool = newPool({ ...settings, max: opts.max ?? 4 });
   const description = embedded ? `embedded PostgreSQL (${embedded.dataDir})` : describeTarget(config, url);
   try {
     await pool.query('SELECT 1');

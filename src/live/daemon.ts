@@ -8,9 +8,10 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { ArchiveWriter, finaliseLeftovers, rotationSeconds, type RotationPolicy } from '../archive/index.js';
+import { fullWhileExists } from '../archive/full-disk-sim.js';
 import { maskUrl, type Config } from '../config/index.js';
 import { clientConfig, isDatabaseConfigured } from '../db/connection.js';
-import { openDatabase, type Database } from '../db/open.js';
+import { newPool, openDatabase, type Database } from '../db/open.js';
 import { syncSettings } from '../filter/index.js';
 import { RegistryCache } from '../ingest/registry-cache.js';
 import { NameIds } from '../load/names.js';
@@ -76,6 +77,8 @@ const RELOADABLE = [
 ];
 
 const STOP_BUDGET_MS = 9000;
+/** While the archive cannot be written, a reminder line this often (the first error is logged at once). */
+const ARCHIVE_REMIND_MS = 10 * 60_000;
 const MiB = 1024 * 1024;
 
 export function archiveTag(config: Config): string {
@@ -122,8 +125,7 @@ async function openLiveDatabase(config: Config): Promise<{ db: Database; reachab
   } catch (err) {
     if (!isDatabaseConfigured(config) || err instanceof UserError) throw err;
     log.warn(`${errorMessage(err)}: starting anyway — messages are archived and loaded once the database is reachable`);
-    const pool = new pg.Pool({ ...clientConfig(config), max: 4 });
-    pool.on('error', () => undefined);
+    const pool = newPool({ ...clientConfig(config), max: 4 });
     const d = config.database;
     const description = d.url ? maskUrl(d.url) : `postgres://${d.user ? `${d.user}@` : ''}${d.host}:${d.port}/${d.dbname}`;
     return { db: { pool, description, close: () => pool.end() }, reachable: false };
@@ -178,7 +180,10 @@ export async function startLive(initial: Config, opts: LiveOptions = {}): Promis
   const stats = new LiveStats();
   const tracker = new FileTracker();
   const registry = new RegistryCache();
+  const fullIf = (opts.env ?? process.env).TESSDB_TEST_ARCHIVE_FULL_IF;
+  if (fullIf) log.warn(`test hook TESSDB_TEST_ARCHIVE_FULL_IF: archive writes fail with ENOSPC while ${fullIf} exists`);
   const writer = new ArchiveWriter({
+    fs: fullIf ? fullWhileExists(fullIf) : undefined,
     dir: archiveDir,
     host: tag,
     rotate,
@@ -201,12 +206,34 @@ export async function startLive(initial: Config, opts: LiveOptions = {}): Promis
     },
     writerSettings(config),
   );
-  writer.on('error', (err) => {
+  // The writer retries every archive.flush_ms and reports every failed attempt: say it once (and a reminder now
+  // and then, or when the cause changes), and once when it is over.
+  let archiveFailing: { since: number; remindedAt: number; code: string } | undefined;
+  writer.on('error', (err: NodeJS.ErrnoException) => {
     stats.archiveErrors++;
     tracker.distrust(err.message);
-    log.error(`archive disk error: ${err.message} (messages are held and not acknowledged until writing works again)`);
+    const now = performance.now();
+    const code = err.code ?? err.message;
+    if (!archiveFailing) {
+      archiveFailing = { since: now, remindedAt: now, code };
+      log.error(
+        `cannot write the archive in ${archiveDir}: ${err.message} — not acknowledging messages (the broker keeps them) ` +
+          `and retrying every ${config.archive.flush_ms} ms`,
+      );
+    } else if (code !== archiveFailing.code || now - archiveFailing.remindedAt >= ARCHIVE_REMIND_MS) {
+      archiveFailing.code = code;
+      archiveFailing.remindedAt = now;
+      log.warn(`the archive in ${archiveDir} is still not writable after ${Math.round((now - archiveFailing.since) / 1000)} s: ${err.message}`);
+    } else {
+      log.debug(`archive write attempt failed: ${err.message}`);
+    }
   });
-  writer.on('recovered', ({ lines }) => log.info(`archive writes recovered: ${lines} held lines written`));
+  writer.on('recovered', ({ lines }) => {
+    const since = archiveFailing?.since ?? performance.now();
+    archiveFailing = undefined;
+    log.info(`archive writable again after ${((performance.now() - since) / 1000).toFixed(1)} s (${lines} held lines written): taking messages again`);
+    dbWriter.archiveRecovered();
+  });
   writer.on('closed', (c) => {
     stats.filesClosed++;
     tracker.onClosed(c);

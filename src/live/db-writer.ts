@@ -71,7 +71,7 @@ export class DbWriter {
   private loop: Promise<void> | undefined;
   /** Woken by new work (batch full, registration, task, resume, stop). */
   private readonly work = new Waker();
-  /** Woken only by stop and resume: ends a backoff wait early. */
+  /** Woken only by stop, resume and the archive's recovery: ends a backoff wait early. */
   private readonly interrupt = new Waker();
   private readonly backoff = new Backoff(RETRY_FIRST_MS, RETRY_MAX_MS);
   private unavailableSince: number | undefined;
@@ -123,6 +123,11 @@ export class DbWriter {
   /** A file was closed: it may be due for its record or a catch-up. */
   wake(): void {
     this.work.wake();
+  }
+
+  /** The archive is writable again after a disk error: retry the waiting batch now rather than after the backoff. */
+  archiveRecovered(): void {
+    this.interrupt.wake();
   }
 
   get isPaused(): boolean {

@@ -70,17 +70,15 @@ export class Receiver {
         await this.opts.writer.append(input);
         break;
       } catch (err) {
-        // Disk error: the writer keeps what it has and retries; this message is not archived, so not acknowledged.
+        // Disk error: the writer keeps what it has and retries; this message is not archived, so not acknowledged
+        // (mqtt.js hands over nothing more meanwhile: the broker keeps the rest). The daemon logs the error once.
         if (this.stopping) throw err;
-        if (!this.waitingForDisk) log.error(`archive write failed, holding messages until it works again: ${errorMessage(err)}`);
+        if (!this.waitingForDisk) log.debug(`archive write failed, holding this message until it works again: ${errorMessage(err)}`);
         this.waitingForDisk = true;
         await new Promise((resolve) => setTimeout(resolve, this.opts.retryMs));
       }
     }
-    if (this.waitingForDisk) {
-      this.waitingForDisk = false;
-      log.info('archive writes work again');
-    }
+    this.waitingForDisk = false;
     this.opts.stats.archived++;
     this.opts.sink(++this.seq, toArchiveMessage(input, this.opts.maxPayloadBytes));
   }

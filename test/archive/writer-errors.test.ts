@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ArchiveWriter, type ArchiveFileHandle, type ArchiveFs, type ClosedArchive } from '../../src/archive/writer.js';
 import { archiveFiles, listFiles, makeTmpDir, msg, readArchive, removeDir, seqs, sleep } from './helpers.js';
@@ -15,21 +17,32 @@ const errnoError = (code: string, syscall: string): NodeJS.ErrnoException =>
 
 /**
  * A disk that can fill up: while `full`, a write stores half of its bytes (a short write) and the next one
- * fails with ENOSPC, like a real file system running out of space; `eio` makes fdatasync/fsync fail.
+ * fails with ENOSPC, like a real file system running out of space; `eio` makes fdatasync/fsync fail;
+ * `glitch` makes the next write fail with ENOSPC ('fail') or store half of its bytes first ('short'), and
+ * then space is back at once.
  */
-function faultyDisk(): { fs: ArchiveFs; state: { full: boolean; eio: boolean; failures: number } } {
-  const state = { full: false, eio: false, failures: 0 };
+function faultyDisk(): { fs: ArchiveFs; state: { full: boolean; eio: boolean; glitch: 'short' | 'fail' | null; failures: number } } {
+  const state = { full: false, eio: false, glitch: null as 'short' | 'fail' | null, failures: 0 };
   const fs: ArchiveFs = {
     async open(p, flags) {
       const fh = await fsp.open(p, flags);
       let shortDone = false;
       const handle: ArchiveFileHandle = {
-        async write(buf, offset, length) {
-          if (!state.full) return fh.write(buf, offset, length);
+        async write(buf, offset, length, position) {
+          if (state.glitch === 'short' && length > 1) {
+            state.glitch = 'fail';
+            return fh.write(buf, offset, Math.floor(length / 2), position);
+          }
+          if (state.glitch) {
+            state.glitch = null;
+            state.failures++;
+            throw errnoError('ENOSPC', 'write');
+          }
+          if (!state.full) return fh.write(buf, offset, length, position);
           state.failures++;
           if (!shortDone && length > 1) {
             shortDone = true;
-            return fh.write(buf, offset, Math.floor(length / 2));
+            return fh.write(buf, offset, Math.floor(length / 2), position);
           }
           throw errnoError('ENOSPC', 'write');
         },
@@ -132,6 +145,63 @@ describe('ArchiveWriter disk errors', () => {
     assert.equal(errors.length, 1);
     assert.deepEqual((await allSeqs()).seqs, [...a.accepted, ...b.accepted, ...c.accepted]);
     assert.equal(b.accepted.length, 300);
+  });
+
+  for (const glitch of ['fail', 'short'] as const) it(`a file cut back after a disk error (${glitch} write) is closed as a complete gzip stream when the disk takes its end`, async () => {
+    const disk = faultyDisk();
+    const w = new ArchiveWriter({ dir, host: 'h', rotate: 'hourly', now: () => new Date(T15), fs: disk.fs, flushMs: 60_000, retryMs: 50 });
+    const closed: ClosedArchive[] = [];
+    w.on('error', () => undefined);
+    w.on('closed', (c) => closed.push(c));
+    const a = await appendAll(w, 0, 600);
+    await w.flush();
+    disk.state.glitch = glitch; // the next write fails part-way through the stream; space is back right after
+    const b = await appendAll(w, 600, 1200);
+    await assert.rejects(w.flush(), { code: 'ENOSPC' });
+    await sleep(80);
+    await w.flush(); // the retry rewrites the kept lines into a fresh file
+    const c = await appendAll(w, 1200, 1300);
+    await w.close();
+    const cut = closed.filter((f) => f.lines === a.accepted.length);
+    assert.equal(cut.length, 1, 'the failed file was closed at its sync point');
+    assert.equal(cut[0].truncated, false, 'its gzip stream was ended');
+    for (const f of archiveFiles(dir)) {
+      const text = zlib.gunzipSync(fs.readFileSync(f)).toString('utf8'); // a complete gzip member, CRC and length checked
+      assert.ok(text.endsWith('\n'));
+    }
+    const got = await allSeqs();
+    assert.equal(got.truncatedFiles, 0);
+    assert.deepEqual(got.seqs, [...a.accepted, ...b.accepted, ...c.accepted]);
+  });
+
+  it('appends made while a recovery attempt runs wait for it, and reject when the disk is still full', async () => {
+    const disk = faultyDisk();
+    let slowOpen = false;
+    const fs: ArchiveFs = {
+      async open(p, flags) {
+        if (slowOpen) await sleep(100); // the recovery attempt is under way meanwhile
+        return disk.fs.open(p, flags);
+      },
+    };
+    const w = new ArchiveWriter({ dir, host: 'h', rotate: 'hourly', now: () => new Date(T15), fs, flushMs: 60_000, retryMs: 20 });
+    w.on('error', () => undefined);
+    const a = await appendAll(w, 0, 300);
+    await w.flush();
+    disk.state.full = true;
+    const b = await appendAll(w, 300, 600);
+    await assert.rejects(w.flush(), { code: 'ENOSPC' });
+    slowOpen = true;
+    await sleep(40);
+    const attempt = w.flush(); // starts the recovery attempt (due): a fresh file, opened slowly, then its sync fails
+    attempt.catch(() => undefined);
+    await sleep(30); // the attempt is opening its file
+    await assert.rejects(w.append(msg(5000)), { code: 'ENOSPC' }, 'not accepted while the attempt may still fail');
+    await assert.rejects(attempt, { code: 'ENOSPC' });
+    disk.state.full = false;
+    await sleep(40);
+    await w.append(msg(5001)); // this attempt succeeds; the append goes in after it
+    await w.close();
+    assert.deepEqual((await allSeqs()).seqs, [...a.accepted, ...b.accepted, 5001]);
   });
 
   it('close() reports lines it could not persist', async () => {

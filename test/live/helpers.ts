@@ -222,10 +222,11 @@ export interface DaemonProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnDaemon(configFile: string, db: TestDatabase, extraArgs: string[] = []): DaemonProcess {
+export function spawnDaemon(configFile: string, db: TestDatabase, extraArgs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): DaemonProcess {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('TESSDB_') || k.startsWith('PG')) delete env[k];
   env.TESSDB_DATABASE_URL = db.url;
+  Object.assign(env, extraEnv);
   const child = spawn(process.execPath, [BIN, 'live', '-c', configFile, ...extraArgs], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
