@@ -84,6 +84,12 @@ export class Subscriber {
     c.on('disconnect', (packet) => {
       log.warn(`MQTT broker disconnected us (reason code ${packet.reasonCode ?? '?'})`);
     });
+    // mqtt.js only counts acknowledgements as signs of life. Under a backlog the broker's PINGRESP queues
+    // behind the messages we are still taking in (slowly, on purpose), and the keepalive would drop a
+    // healthy connection, making the broker resend everything in flight. A received PUBLISH proves it alive.
+    c.on('packetreceive', (packet) => {
+      if (packet.cmd === 'publish') c.reschedulePing();
+    });
     c.connect();
   }
 
