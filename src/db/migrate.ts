@@ -92,7 +92,14 @@ export async function createRoles(pool: pg.Pool, schema: string, prefix = 'tessd
     const rw = client.escapeIdentifier(`${prefix}_rw`);
     for (const role of [`${prefix}_ro`, `${prefix}_rw`]) {
       const { rowCount } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
-      if (!rowCount) await client.query(`CREATE ROLE ${client.escapeIdentifier(role)} NOLOGIN`);
+      if (rowCount) continue;
+      try {
+        await client.query(`CREATE ROLE ${client.escapeIdentifier(role)} NOLOGIN`);
+      } catch (err) {
+        // Roles belong to the cluster: a setup of another database may have created it meanwhile.
+        const code = (err as { code?: string }).code;
+        if (code !== '42710' && code !== '23505') throw err;
+      }
     }
     await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${ro}, ${rw}`);
     await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${ro}`);
