@@ -65,7 +65,7 @@ export function overridesLayer(overrides: string[]): ConfigLayer {
     if (eq <= 0) throw new UserError(`override "${maskUrl(item)}": expected key=value, e.g. database.port=5432`, 2);
     const key = item.slice(0, eq).trim();
     if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(key)) {
-      throw new UserError(`override "${maskUrl(key)}=…": "${maskUrl(key)}" is not a dotted key`, 2);
+      throw new UserError(`override "${maskUrl(item)}": "${maskUrl(key)}" is not a dotted key`, 2);
     }
     assignDotted(values, key, parseOverrideValue(item.slice(eq + 1), schemaTypeAt(key)));
   }
