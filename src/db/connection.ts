@@ -26,7 +26,8 @@ export function clientConfig(config: Config, url = config.database.url): ClientC
   const ssl = tlsOptions(tls);
   if (ssl !== undefined) base.ssl = ssl;
   base.application_name = 'tessdb';
-  // search_path makes every unqualified name in sql/ and in the code land in the configured schema.
+  // search_path makes every unqualified name in sql/ and in the code land in the configured schema, and only
+  // there: with public as a fallback, a schema not set up yet would silently use another installation's tables.
   base.options = `-c search_path=${searchPathValue(db.schema)}`;
   return base;
 }
@@ -47,5 +48,5 @@ function withPassword(url: string, password: string): string {
 /** Quote a schema name for a `-c search_path=` startup option (identifier quoting, spaces escaped). */
 export function searchPathValue(schema: string): string {
   const quoted = `"${schema.replace(/"/g, '""')}"`;
-  return `${quoted},public`.replace(/\\/g, '\\\\').replace(/ /g, '\\ ');
+  return quoted.replace(/\\/g, '\\\\').replace(/ /g, '\\ ');
 }

@@ -46,7 +46,7 @@ export async function migrate(pool: pg.Pool, schema: string, migrations = readMi
     const ident = client.escapeIdentifier(schema);
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident}`);
-    await client.query(`SET search_path TO ${ident}, public`);
+    await client.query(`SET search_path TO ${ident}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${ident}.schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now())`);

@@ -92,9 +92,9 @@ test('urlHasPassword', () => {
 });
 
 test('the schema reaches the connection as a quoted search_path', () => {
-  assert.equal(searchPathValue('public'), '"public",public');
-  assert.equal(searchPathValue('My Schema'), '"My\\ Schema",public');
-  assert.equal(searchPathValue('a"b'), '"a""b",public');
+  assert.equal(searchPathValue('public'), '"public"');
+  assert.equal(searchPathValue('My Schema'), '"My\\ Schema"');
+  assert.equal(searchPathValue('a"b'), '"a""b"');
 });
 
 test('database.password_file is used with a URL too (node-postgres would let the URL replace it)', () => {
