@@ -16,6 +16,8 @@ import type { CertFiles } from './certs.js';
 export interface SecureBrokerOptions {
   /** Serve TLS with this certificate. */
   tls?: CertFiles;
+  /** Require a client certificate signed by this CA (PEM file). */
+  clientCa?: string;
   /** Require one of these username/password pairs. */
   users?: Record<string, string>;
 }
@@ -58,6 +60,7 @@ async function startMosquitto(bin: string, o: SecureBrokerOptions): Promise<Secu
   const lines = [`listener ${port} 127.0.0.1`, 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning'];
   if (process.getuid?.() === 0) lines.push(`user ${os.userInfo().username}`);
   if (o.tls) lines.push(`certfile ${o.tls.cert}`, `keyfile ${o.tls.key}`);
+  if (o.tls && o.clientCa) lines.push(`cafile ${o.clientCa}`, 'require_certificate true');
   if (o.users) {
     const file = path.join(dir, 'passwd');
     for (const [i, [user, password]] of Object.entries(o.users).entries()) {
@@ -120,7 +123,14 @@ async function startAedes(o: SecureBrokerOptions): Promise<SecureBroker> {
     broker.handle(s);
   };
   const server: net.Server = o.tls
-    ? tls.createServer({ cert: fs.readFileSync(o.tls.cert), key: fs.readFileSync(o.tls.key) }, onSocket)
+    ? tls.createServer(
+        {
+          cert: fs.readFileSync(o.tls.cert),
+          key: fs.readFileSync(o.tls.key),
+          ...(o.clientCa ? { ca: fs.readFileSync(o.clientCa), requestCert: true, rejectUnauthorized: true } : {}),
+        },
+        onSocket,
+      )
     : net.createServer(onSocket);
   server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve, reject) => {

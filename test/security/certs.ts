@@ -32,15 +32,18 @@ export function makeCa(dir: string, name: string): CertFiles {
   return { cert, key };
 }
 
-/** A server certificate signed by `ca` for these subject alternative names, e.g. ['DNS:localhost', 'IP:127.0.0.1']. */
-export function makeServerCert(dir: string, ca: CertFiles, name: string, sans: string[]): CertFiles {
+/**
+ * A certificate signed by `ca`: a server's for these subject alternative names (e.g. ['DNS:localhost',
+ * 'IP:127.0.0.1']), or with `usage` 'clientAuth' a client's.
+ */
+export function makeServerCert(dir: string, ca: CertFiles, name: string, sans: string[], usage: 'serverAuth' | 'clientAuth' = 'serverAuth'): CertFiles {
   const cert = path.join(dir, `${name}.pem`);
   const key = path.join(dir, `${name}.key`);
   const csr = path.join(dir, `${name}.csr`);
   const ext = path.join(dir, `${name}.ext`);
   fs.writeFileSync(
     ext,
-    [`subjectAltName=${sans.join(',')}`, 'basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth'].join('\n') + '\n',
+    [...(sans.length ? [`subjectAltName=${sans.join(',')}`] : []), 'basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', `extendedKeyUsage=${usage}`].join('\n') + '\n',
   );
   openssl(['req', '-new', ...EC_KEY, '-keyout', key, '-out', csr, '-subj', `/CN=${name}`], dir);
   openssl(['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext], dir);
