@@ -87,7 +87,7 @@ test('connections without the password or with a wrong one are refused (SCRAM)',
   await assert.rejects(c.connect(), (err: Error & { code?: string }) => err.code === '28P01' && /password authentication failed for user "tessdb"/.test(err.message));
   await c.end().catch(() => undefined);
   // No password at all: psql (-w: never prompt; no PGPASSWORD, no .pgpass) is asked for one and has none.
-  const env = { ...process.env, PGPASSFILE: '/dev/null', PGCONNECT_TIMEOUT: '5' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PGPASSFILE: '/dev/null', PGCONNECT_TIMEOUT: '5' };
   delete env.PGPASSWORD;
   const psql = await exec('psql', ['-w', '-h', '127.0.0.1', '-p', String(port), '-U', 'tessdb', '-d', 'tessdb', '-c', 'SELECT 1'], { env }).then(
     () => 'connected',
