@@ -15,6 +15,14 @@ export interface ArchiveInput {
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
 /** How much of an oversize payload is kept (base64 in `raw_b64`). */
 export const OVERSIZE_PREFIX_BYTES = 4096;
+/**
+ * Largest `archive.max_payload_bytes`. A line is at most ~6× its payload (control characters of a non-JSON
+ * text become `\u00XX`) plus 6× the topic (MQTT topics are at most 65,535 bytes): 512 KiB keeps every line
+ * the writer can produce under MAX_ARCHIVE_LINE_BYTES, so whatever was archived can be read back.
+ */
+export const MAX_PAYLOAD_BYTES_LIMIT = 512 * 1024;
+/** Longest archive line the reader takes; longer ones are rejects (`line too long`) and never buffered whole. */
+export const MAX_ARCHIVE_LINE_BYTES = 4 * 1024 * 1024;
 
 const CR_OR_LF = /[\r\n]/;
 const CR_OR_LF_ALL = /[\r\n]/g;

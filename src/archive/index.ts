@@ -5,7 +5,7 @@ export { ArchiveLineError, archiveMessageFromObject, rawPayloadBytes } from './d
 export { ArchiveWriter } from './writer.js';
 export type { ArchiveWriterOptions, ArchiveWriterEvents } from './writer.js';
 export type { ClosedArchive, ArchiveFs, ArchiveFileHandle } from './archive-file.js';
-export { encodeArchiveLine, DEFAULT_MAX_PAYLOAD_BYTES, OVERSIZE_PREFIX_BYTES } from './encode-line.js';
+export { encodeArchiveLine, DEFAULT_MAX_PAYLOAD_BYTES, MAX_ARCHIVE_LINE_BYTES, MAX_PAYLOAD_BYTES_LIMIT, OVERSIZE_PREFIX_BYTES } from './encode-line.js';
 export type { ArchiveInput } from './encode-line.js';
 export { finaliseLeftovers } from './leftovers.js';
 export type { FinaliseLeftoversOptions } from './leftovers.js';

@@ -1,6 +1,7 @@
 /** Streaming archive reader used by `tessdb ingest`: gzip NDJSON file → batches of decoded lines. */
 import type { ArchiveMessage } from '../model/types.js';
 import { decodeArchiveLine } from './decode-line.js';
+import { MAX_ARCHIVE_LINE_BYTES } from './encode-line.js';
 import { GunzipSource } from './gunzip-source.js';
 import { LineSplitter, type SplitLine } from './line-splitter.js';
 
@@ -78,7 +79,7 @@ function partialLineBytes(line: SplitLine): number {
 
 async function* readBatches(path: string, batchLines: number, stats: ArchiveReadStats): AsyncGenerator<ArchiveLine[]> {
   const source = new GunzipSource(path);
-  const splitter = new LineSplitter();
+  const splitter = new LineSplitter(MAX_ARCHIVE_LINE_BYTES);
   let lineNo = 0;
   let batch: ArchiveLine[] = [];
   try {

@@ -3,12 +3,12 @@ import { stringify } from 'smol-toml';
 import { UserError } from '../util/errors.js';
 import { deepMerge, keyOrigins } from './merge.js';
 import { SECRET_KEYS, type Config } from './schema.js';
-import { maskUrl, urlHasPassword } from './secrets.js';
+import { maskUrl, refuseOpenFileWithPassword, urlHasPassword } from './secrets.js';
 import { configFiles, environmentLayer, overridesLayer, readTomlFile, type ConfigLayer } from './sources.js';
 import { validate } from './validate.js';
 
 export type { Config } from './schema.js';
-export { readPasswordFile, maskUrl } from './secrets.js';
+export { readPasswordFile, readPrivateFile, maskUrl } from './secrets.js';
 
 export interface LoadOptions {
   files?: string[];
@@ -26,7 +26,9 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const files = configFiles(opts.files ?? [], env);
   const overrides = overridesLayer(opts.overrides ?? []);
   refuseSecretsOnCommandLine(overrides);
-  const layers: ConfigLayer[] = [...files.map(readTomlFile), environmentLayer(env), overrides];
+  const fileLayers = files.map(readTomlFile);
+  for (const layer of fileLayers) refuseOpenFileWithPassword(layer.origin, layer.values, SECRET_KEYS);
+  const layers: ConfigLayer[] = [...fileLayers, environmentLayer(env), overrides];
   const merged = layers.reduce((acc, layer) => deepMerge(acc, layer.values), {} as Record<string, unknown>);
   return { config: validate(merged, keyOrigins(layers)), files };
 }

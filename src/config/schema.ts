@@ -3,6 +3,7 @@
  * matching TypeScript type. `conf/tessdb.example.toml` documents every key; a test keeps them in sync.
  */
 import os from 'node:os';
+import { MAX_PAYLOAD_BYTES_LIMIT } from '../archive/encode-line.js';
 
 export interface DatabaseConfig {
   url: string;
@@ -151,7 +152,7 @@ export const configSchema = {
       rotate: { type: 'string', enum: ['hourly', 'daily'], default: 'hourly' },
       max_file_mb: int(256, 1),
       flush_ms: int(1000, 10, 60_000),
-      max_payload_bytes: int(262_144, 1024, 16 * 1024 * 1024),
+      max_payload_bytes: int(262_144, 1024, MAX_PAYLOAD_BYTES_LIMIT),
       rotate_s: int(0, 0, 86_400),
       host_tag: str(''),
     }),

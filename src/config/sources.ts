@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { UserError } from '../util/errors.js';
 import { configSchema } from './schema.js';
+import { maskUrl } from './secrets.js';
 
 export type Table = Record<string, unknown>;
 
@@ -60,10 +61,11 @@ export function overridesLayer(overrides: string[]): ConfigLayer {
   const values: Table = {};
   for (const item of overrides) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new UserError(`override "${item}": expected key=value, e.g. database.port=5432`, 2);
+    // Errors show the key only (or a masked URL): a mistyped argument may hold a password.
+    if (eq <= 0) throw new UserError(`override "${maskUrl(item)}": expected key=value, e.g. database.port=5432`, 2);
     const key = item.slice(0, eq).trim();
     if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(key)) {
-      throw new UserError(`override "${item}": "${key}" is not a dotted key`, 2);
+      throw new UserError(`override "${maskUrl(item)}": "${maskUrl(key)}" is not a dotted key`, 2);
     }
     assignDotted(values, key, parseOverrideValue(item.slice(eq + 1), schemaTypeAt(key)));
   }

@@ -46,7 +46,7 @@ export async function migrate(pool: pg.Pool, schema: string, migrations = readMi
     const ident = client.escapeIdentifier(schema);
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident}`);
-    await client.query(`SET search_path TO ${ident}, public`);
+    await client.query(`SET search_path TO ${ident}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${ident}.schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now())`);
@@ -92,7 +92,14 @@ export async function createRoles(pool: pg.Pool, schema: string, prefix = 'tessd
     const rw = client.escapeIdentifier(`${prefix}_rw`);
     for (const role of [`${prefix}_ro`, `${prefix}_rw`]) {
       const { rowCount } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
-      if (!rowCount) await client.query(`CREATE ROLE ${client.escapeIdentifier(role)} NOLOGIN`);
+      if (rowCount) continue;
+      try {
+        await client.query(`CREATE ROLE ${client.escapeIdentifier(role)} NOLOGIN`);
+      } catch (err) {
+        // Roles belong to the cluster: a setup of another database may have created it meanwhile.
+        const code = (err as { code?: string }).code;
+        if (code !== '42710' && code !== '23505') throw err;
+      }
     }
     await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${ro}, ${rw}`);
     await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${ro}`);

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { IClientOptions } from 'mqtt';
-import { maskUrl, readPasswordFile, type Config } from '../config/index.js';
+import { maskUrl, readPasswordFile, readPrivateFile, type Config } from '../config/index.js';
 import { UserError } from '../util/errors.js';
 
 export const NO_BROKER_MESSAGE =
@@ -13,6 +13,7 @@ export const NO_BROKER_MESSAGE =
   'or the environment variable TESSDB_MQTT_URL; tessdb live has no default broker';
 
 const PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ssl:', 'ws:', 'wss:']);
+const TLS_PROTOCOLS = new Set(['mqtts:', 'tls:', 'ssl:', 'wss:']);
 
 export interface MqttSettings {
   url: string;
@@ -66,10 +67,16 @@ export function mqttSettings(config: Config, env: NodeJS.ProcessEnv = process.en
   if (m.username) options.username = m.username;
   const password = m.password_file ? readPasswordFile(m.password_file, 'mqtt.password_file') : env.TESSDB_MQTT_PASSWORD;
   if (password) options.password = password;
+  const tlsFiles = (['ca', 'cert', 'key'] as const).filter((k) => m[k]);
+  if (tlsFiles.length && !TLS_PROTOCOLS.has(parsed.protocol)) {
+    // Otherwise the files would be ignored and the connection silently unencrypted.
+    throw new UserError(`mqtt.${tlsFiles[0]} is set but mqtt.url uses ${parsed.protocol}// (no TLS): use mqtts:// or wss://`);
+  }
   if (m.ca) options.ca = readFileSetting(m.ca, 'mqtt.ca');
   if (m.cert) options.cert = readFileSetting(m.cert, 'mqtt.cert');
-  if (m.key) options.key = readFileSetting(m.key, 'mqtt.key');
+  if (m.key) options.key = readPrivateFile(m.key, 'mqtt.key');
   if (m.cert && !m.key) throw new UserError('mqtt.cert is set but mqtt.key is not: a client certificate needs its private key');
+  // Always verified (mqtt.ca, else the system CAs) and always by host name: there is no setting to turn it off.
   options.rejectUnauthorized = true;
   return { url, options, clientId, description: `${maskUrl(url)} as client "${clientId}"` };
 }

@@ -12,6 +12,21 @@ import type { LiveStats } from './stats.js';
 const MAX_RECONNECT_MS = 60_000;
 const END_TIMEOUT_MS = 1500;
 
+/** What to check when the broker's certificate was refused (node's error codes). */
+const TLS_HINTS: [RegExp, string][] = [
+  [/^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE)$/,
+    "the broker's certificate is not trusted: check mqtt.ca (the CA that signed it)"],
+  [/^ERR_TLS_CERT_ALTNAME_INVALID$/, "the broker's certificate is not issued for the host in mqtt.url"],
+  [/^CERT_(HAS_EXPIRED|NOT_YET_VALID)$/, "the broker's certificate is outside its validity period"],
+];
+
+export function tlsHint(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return '';
+  const hint = TLS_HINTS.find(([re]) => re.test(code));
+  return hint ? ` (${hint[1]})` : '';
+}
+
 /** The topic filters actually subscribed to. */
 export function subscriptionFilters(topics: string[], sharedGroup: string): string[] {
   return topics.map((t) => (sharedGroup ? `$share/${sharedGroup}/${t}` : t));
@@ -77,7 +92,7 @@ export class Subscriber {
     });
     c.on('error', (err) => {
       // Connection errors repeat on every attempt: say each new one once.
-      const msg = errorMessage(err);
+      const msg = `${errorMessage(err)}${tlsHint(err)}`;
       if (msg !== this.lastError) log.warn(`MQTT: ${msg}`);
       this.lastError = msg;
     });

@@ -348,13 +348,17 @@ describe('secrets', () => {
   });
 
   test('URLs with passwords are accepted from files and the environment', () => {
-    const c = load([toml('[mqtt]\nurl = "mqtt://u:p1@broker"\n')], { env: { TESSDB_DATABASE_URL: 'postgres://u:p2@h/d' } });
+    const file = toml('[mqtt]\nurl = "mqtt://u:p1@broker"\n');
+    fs.chmodSync(file, 0o600); // a file holding a password must be private (test/config/secrets.test.ts)
+    const c = load([file], { env: { TESSDB_DATABASE_URL: 'postgres://u:p2@h/d' } });
     assert.equal(c.mqtt.url, 'mqtt://u:p1@broker');
     assert.equal(c.database.url, 'postgres://u:p2@h/d');
   });
 
   test('dumpConfig masks URL passwords and keeps the rest readable', () => {
-    const c = load([toml('[mqtt]\nurl = "mqtts://user:mqttpass@broker:8883"\n')], {
+    const file = toml('[mqtt]\nurl = "mqtts://user:mqttpass@broker:8883"\n');
+    fs.chmodSync(file, 0o600);
+    const c = load([file], {
       env: { TESSDB_DATABASE_URL: 'postgres://tess:s3cr%40t@db.example.org:5432/tessdb?sslmode=require' },
       overrides: ['database.port=6000'],
     });

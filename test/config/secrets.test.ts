@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import pg from 'pg';
 import { loadConfig, maskUrl, readPasswordFile } from '../../src/config/index.js';
 import { urlHasPassword } from '../../src/config/secrets.js';
 import { clientConfig, searchPathValue } from '../../src/db/connection.js';
@@ -91,7 +92,75 @@ test('urlHasPassword', () => {
 });
 
 test('the schema reaches the connection as a quoted search_path', () => {
-  assert.equal(searchPathValue('public'), '"public",public');
-  assert.equal(searchPathValue('My Schema'), '"My\\ Schema",public');
-  assert.equal(searchPathValue('a"b'), '"a""b",public');
+  assert.equal(searchPathValue('public'), '"public"');
+  assert.equal(searchPathValue('My Schema'), '"My\\ Schema"');
+  assert.equal(searchPathValue('a"b'), '"a""b"');
+});
+
+test('database.password_file is used with a URL too (node-postgres would let the URL replace it)', () => {
+  const file = passwordFile('db-url', 'p&ss w=rd%41?#\n', 0o600);
+  const load = (url: string) =>
+    clientConfig(loadConfig({ files: [], env: { XDG_CONFIG_HOME: dir, TESSDB_DATABASE_URL: url }, overrides: [`database.password_file=${file}`] }).config);
+  const client = new pg.Client(load('postgres://tess@db.example.org:5432/tessdb'));
+  assert.equal(client.password, 'p&ss w=rd%41?#');
+  assert.equal(client.user, 'tess');
+  assert.equal(client.host, 'db.example.org');
+  assert.equal(client.database, 'tessdb');
+  // A password in the URL itself wins, as in libpq.
+  assert.equal(new pg.Client(load('postgres://tess:own@h/db')).password, 'own');
+});
+
+test('a config file holding a password in a URL must be chmod 600', () => {
+  const file = path.join(dir, 'with-password.toml');
+  fs.writeFileSync(file, '[database]\nurl = "postgres://tess:Hunter2@h/db"\n');
+  fs.chmodSync(file, 0o644);
+  assert.throws(
+    () => loadConfig({ files: [file], env: {} }),
+    (err: unknown) =>
+      err instanceof UserError && /database\.url contains a password but the file is readable by group or others \(chmod 600/.test(err.message) && !err.message.includes('Hunter2'),
+  );
+  fs.chmodSync(file, 0o600);
+  assert.equal(loadConfig({ files: [file], env: {} }).config.database.url, 'postgres://tess:Hunter2@h/db');
+  const open = path.join(dir, 'no-password.toml');
+  fs.writeFileSync(open, '[database]\nurl = "postgres://tess@h/db"\n');
+  fs.chmodSync(open, 0o644);
+  assert.equal(loadConfig({ files: [open], env: {} }).config.database.url, 'postgres://tess@h/db');
+});
+
+test('malformed overrides do not echo what may be a password', () => {
+  for (const arg of ['postgres://u:Hunter2@h/db', 'postgres://u:Hunter2@h/db?a=b']) {
+    assert.throws(
+      () => loadConfig({ files: [], env: { XDG_CONFIG_HOME: dir }, overrides: [arg] }),
+      (err: unknown) => err instanceof UserError && err.exitCode === 2 && !err.message.includes('Hunter2'),
+    );
+  }
+});
+
+test('sslmode in the URL has libpq meaning and wins over database.sslmode', () => {
+  const ca = path.join(dir, 'ca.pem');
+  fs.writeFileSync(ca, '-----CA-----\n');
+  const ssl = (url: string, overrides: string[] = []) => {
+    const { config } = loadConfig({ files: [], env: { XDG_CONFIG_HOME: dir, TESSDB_DATABASE_URL: url }, overrides });
+    const settings = clientConfig(config);
+    assert.doesNotMatch(String(settings.connectionString), /ssl/, 'TLS parameters are taken out of the URL');
+    return settings.ssl as Record<string, unknown> | boolean | undefined;
+  };
+  assert.equal(ssl('postgres://h/db'), undefined);
+  assert.equal(ssl('postgres://h/db?sslmode=disable', ['database.sslmode=verify-full']), false);
+  const require = ssl('postgres://h/db?sslmode=require') as Record<string, unknown>;
+  assert.equal(require.rejectUnauthorized, false);
+  const requireCa = ssl(`postgres://h/db?sslmode=require&sslrootcert=${ca}`) as Record<string, unknown>;
+  assert.equal(requireCa.rejectUnauthorized, true, 'require with a root certificate verifies the CA (libpq)');
+  assert.equal(typeof requireCa.checkServerIdentity, 'function');
+  const verifyCa = ssl(`postgres://h/db?sslmode=verify-ca&sslrootcert=${ca}`) as Record<string, unknown>;
+  assert.equal(verifyCa.ca, '-----CA-----\n');
+  assert.equal(verifyCa.rejectUnauthorized, true);
+  assert.equal((verifyCa.checkServerIdentity as () => unknown)(), undefined, 'verify-ca skips the host name check');
+  const full = ssl('postgres://h/db', ['database.sslmode=verify-full', `database.sslrootcert=${ca}`]) as Record<string, unknown>;
+  assert.equal(full.ca, '-----CA-----\n');
+  assert.equal(full.rejectUnauthorized, true);
+  assert.equal(full.checkServerIdentity, undefined, 'verify-full keeps node’s host name check');
+  assert.throws(() => ssl('postgres://h/db?sslmode=prefer'), /sslmode "prefer" is not supported/);
+  assert.throws(() => ssl(`postgres://h/db?sslrootcert=${ca}`), /sslrootcert is set but database\.sslmode is not/);
+  assert.throws(() => ssl('postgres://h/db', ['database.sslmode=verify-full', `database.sslrootcert=${dir}/nope.pem`]), /database\.sslrootcert: cannot read/);
 });

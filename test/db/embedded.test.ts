@@ -88,7 +88,7 @@ test('db start, status, url, stop', async () => {
   // A second start is harmless.
   ok(await e.run(['db', 'start']), 'second db start');
 
-  const url = ok(await e.run(['db', 'url']), 'db url').stdout.trim();
+  const url = ok(await e.run(['db', 'url', '--with-password']), 'db url').stdout.trim();
   assert.match(url, new RegExp(`^postgres://tessdb:[^@]+@127\\.0\\.0\\.1:${e.port}/tessdb$`));
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -142,7 +142,7 @@ test('an on-demand command leaves the server stopped; a `db start`-ed server kee
   assert.equal(s.running, true, 'a db start-ed server must survive a setup');
   assert.equal(s.keptRunning, true);
 
-  const url = ok(await e.run(['db', 'url']), 'db url').stdout.trim();
+  const url = ok(await e.run(['db', 'url', '--with-password']), 'db url').stdout.trim();
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

@@ -61,6 +61,7 @@ describe('mqtt connect options', () => {
   it('read TLS files and speak MQTT 3.1.1 when asked', () => {
     const dir = tempDir('tls');
     for (const f of ['ca.pem', 'c.pem', 'k.pem']) fs.writeFileSync(path.join(dir, f), `-----${f}-----\n`);
+    fs.chmodSync(path.join(dir, 'k.pem'), 0o600);
     const s = mqttSettings(
       config(`[mqtt]\nurl = "mqtts://b:8883"\nprotocol_version = 4\nca = "${dir}/ca.pem"\ncert = "${dir}/c.pem"\nkey = "${dir}/k.pem"\n`),
     );
@@ -69,7 +70,18 @@ describe('mqtt connect options', () => {
     assert.equal(String(s.options.key), '-----k.pem-----\n');
     assert.equal(s.options.protocolVersion, 4);
     assert.equal(s.options.properties, undefined);
-    assert.throws(() => mqttSettings(config(`[mqtt]\nurl = "mqtt://b"\nca = "${dir}/missing.pem"\n`)), /mqtt\.ca: cannot read/);
+    assert.throws(() => mqttSettings(config(`[mqtt]\nurl = "mqtts://b"\nca = "${dir}/missing.pem"\n`)), /mqtt\.ca: cannot read/);
+  });
+
+  it('refuse TLS files with a plain mqtt:// URL, and a client key others can read', () => {
+    const dir = tempDir('tls-refuse');
+    for (const f of ['ca.pem', 'c.pem', 'k.pem']) fs.writeFileSync(path.join(dir, f), `-----${f}-----\n`);
+    assert.throws(() => mqttSettings(config(`[mqtt]\nurl = "mqtt://b"\nca = "${dir}/ca.pem"\n`)), /mqtt\.ca is set but mqtt\.url uses mqtt:\/\/ \(no TLS\)/);
+    fs.chmodSync(path.join(dir, 'k.pem'), 0o640);
+    assert.throws(
+      () => mqttSettings(config(`[mqtt]\nurl = "mqtts://b"\ncert = "${dir}/c.pem"\nkey = "${dir}/k.pem"\n`)),
+      /mqtt\.key: private key file .*k\.pem is readable by group or others \(chmod 600/,
+    );
   });
 
   it('prefix topics for MQTT v5 shared subscriptions', () => {

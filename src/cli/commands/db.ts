@@ -48,16 +48,23 @@ export function dbCommand(): Command {
   );
 
   db.addCommand(
-    withCommonOptions(new Command('url').description('print a connection string for psql and Grafana (contains the generated password)')).action(
-      async (overrides: string[], opts: CommonOptions) => {
-        const ctx = createContext(opts, overrides);
-        if (ctx.dumped) return;
-        const server = embeddedServer(ctx.config);
-        if (!server.isInitialised()) throw new Error('the embedded PostgreSQL is not initialised yet; run `tessdb db start` first');
-        if (!(await server.isRunning())) log.warn('the embedded PostgreSQL is not running; `tessdb db start` starts it');
+    withCommonOptions(
+      new Command('url')
+        .description('print a connection string for psql and Grafana (without the generated password unless --with-password)')
+        .option('--with-password', 'include the generated password (for psql "$(tessdb db url --with-password)")'),
+    ).action(async (overrides: string[], opts: CommonOptions & { withPassword?: boolean }) => {
+      const ctx = createContext(opts, overrides);
+      if (ctx.dumped) return;
+      const server = embeddedServer(ctx.config);
+      if (!server.isInitialised()) throw new Error('the embedded PostgreSQL is not initialised yet; run `tessdb db start` first');
+      if (!(await server.isRunning())) log.warn('the embedded PostgreSQL is not running; `tessdb db start` starts it');
+      if (opts.withPassword) {
         process.stdout.write(server.url() + '\n');
-      },
-    ),
+        return;
+      }
+      process.stdout.write(server.urlWithoutPassword() + '\n');
+      log.info(`the password is in ${server.passwordFile} (readable by you only); --with-password includes it in the URL`);
+    }),
   );
   return db;
 }

@@ -48,7 +48,8 @@ export class EmbeddedServer {
     this.port = port;
   }
 
-  private get passwordFile() { return path.join(this.baseDir, 'password'); }
+  /** The generated password (mode 600, next to the data directory). */
+  get passwordFile() { return path.join(this.baseDir, 'password'); }
   private get lockDir() { return path.join(this.baseDir, 'lock'); }
   private get clientsDir() { return path.join(this.baseDir, 'clients'); }
   private get keepMarker() { return path.join(this.baseDir, 'keep-running'); }
@@ -107,6 +108,11 @@ export class EmbeddedServer {
   url(): string {
     const password = encodeURIComponent(fs.readFileSync(this.passwordFile, 'utf8').trim());
     return `postgres://${EMBEDDED_USER}:${password}@127.0.0.1:${this.runningPort() ?? this.port}/${EMBEDDED_DB}`;
+  }
+
+  /** The same URL without the password (safe to show). */
+  urlWithoutPassword(): string {
+    return `postgres://${EMBEDDED_USER}@127.0.0.1:${this.runningPort() ?? this.port}/${EMBEDDED_DB}`;
   }
 
   async status(): Promise<EmbeddedStatus> {

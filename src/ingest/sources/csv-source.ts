@@ -12,7 +12,8 @@ import { NAME_PATTERN } from '../../model/schemas.js';
 import type { Reading, TimestampSource } from '../../model/types.js';
 import { BAD, LineRejects, emptyReading, integerOrNull, numberOrNull, shown, timeProblem, utcDayOf } from './fields.js';
 import { builtinPlan, configuredPlan, contentLines, detectDelimiter, globMatches, headerKey, type CsvPlan } from './csv-format.js';
-import { chunksOf, headText, openText } from './text-input.js';
+import { guardLines } from './line-guard.js';
+import { chunksOf, headText, MAX_TEXT_LINE_BYTES, openText } from './text-input.js';
 import type { RecordSource, SourceBatch, SourceOptions } from './types.js';
 
 /** Numeric reading fields and whether they must be whole numbers. */
@@ -90,6 +91,8 @@ export function csvSource(file: string, opts: SourceOptions): RecordSource {
       throw err;
     }
     const skipped: { lineNo: number | string; message: string; raw: string }[] = [];
+    // A quoted field that never closes swallows the lines after it: past the bound, the rest of the file is not read.
+    let runaway = false;
     const parser: Parser = parse({
       delimiter: plan.delimiter,
       bom: true,
@@ -103,13 +106,32 @@ export function csvSource(file: string, opts: SourceOptions): RecordSource {
       comment_no_infix: plan.comment ? true : undefined,
       from_line: plan.skipLines + 1,
       skip_records_with_error: true,
+      max_record_size: MAX_TEXT_LINE_BYTES,
       on_skip: (err, raw) => {
-        const e = err as (Error & { lines?: number }) | undefined;
+        const e = err as (Error & { lines?: number; code?: string }) | undefined;
+        if (runaway) return undefined;
+        if (e?.code === 'CSV_MAX_RECORD_SIZE') {
+          runaway = true;
+          const message = `a record reaching this line is over ${MAX_TEXT_LINE_BYTES} bytes (an unclosed quote?); the rest of the file was not read`;
+          problem = `line ${e.lines ?? '?'}: ${message}`;
+          skipped.push({ lineNo: e.lines ?? '?', message, raw: (raw ?? '').slice(0, 2000) });
+          setImmediate(() => {
+            source.unpipe(parser);
+            source.destroy();
+            parser.end();
+          });
+          return undefined;
+        }
         skipped.push({ lineNo: e?.lines ?? '?', message: e?.message ?? 'unreadable record', raw: raw ?? '' });
         return undefined;
       },
     });
-    Readable.from(chunksOf(input)).on('error', (e) => parser.destroy(e)).pipe(parser);
+    // Lines over the bound never reach csv-parse (it would buffer them whole): each is one bad_line reject.
+    const guarded = guardLines(chunksOf(input), MAX_TEXT_LINE_BYTES, (o) =>
+      skipped.push({ lineNo: o.lineNo, message: `line of ${o.bytes} bytes is too long`, raw: o.head }),
+    );
+    const source = Readable.from(guarded);
+    source.on('error', (e) => parser.destroy(e)).pipe(parser);
 
     const fixedName = plan.name.kind === 'fixed' ? plan.name.value : null;
     if (fixedName !== null && !NAME_PATTERN.test(fixedName)) throw new Error(`${base}: ${JSON.stringify(fixedName)} is not a photometer name (a-z, 0-9, _ and -)`);

@@ -19,12 +19,11 @@ import { interpretPayload } from '../../registry/payload.js';
 import { log } from '../../util/log.js';
 import { BAD, LineRejects, integerOrNull, numberOrNull, shown, timeProblem, utcDayOf } from './fields.js';
 import { idaFileName, parseIdaHeader, type IdaColumn, type IdaHeader } from './ida-header.js';
-import { chunksOf, openText } from './text-input.js';
+import { chunksOf, MAX_TEXT_LINE_BYTES, openText } from './text-input.js';
 import type { RecordSource, SourceBatch, SourceOptions } from './types.js';
 
 /** A zero-point change at least this large emits a new register event (the registry's own threshold). */
 const ZP_STEP = 0.005 - 1e-9;
-const MAX_LINE_BYTES = 1 << 20;
 const DAY_MS = 86_400_000;
 const MIN_OK = MIN_TSTAMP_MS;
 
@@ -149,7 +148,7 @@ export function idaSource(file: string, opts: SourceOptions): RecordSource {
   let problem: string | undefined;
 
   async function* batches(): AsyncGenerator<SourceBatch> {
-    const splitter = new LineSplitter(MAX_LINE_BYTES);
+    const splitter = new LineSplitter(MAX_TEXT_LINE_BYTES);
     const headerLines: string[] = [];
     let header: IdaHeader | null = null;
     let reader: LineReader | null = null;

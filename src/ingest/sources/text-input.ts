@@ -10,6 +10,9 @@ import { GunzipSource } from '../../archive/gunzip-source.js';
 
 const READ_CHUNK = 64 * 1024;
 
+/** Longest line (bytes) the IDA and CSV readers take; longer ones are rejects (`bad_line`), never buffered whole. */
+export const MAX_TEXT_LINE_BYTES = 1 << 20;
+
 export interface TextInput {
   /** The next chunk of (decompressed) bytes, or null at the end. Rejects when the file cannot be read. */
   next(): Promise<Buffer | null>;
