@@ -79,7 +79,7 @@ export interface PacedLoad {
 export function startPacedLoad(load: PacedLoad, threads = 2): { progress(): PublishProgress; done: Promise<PublishProgress> } {
   const parts = Array.from({ length: threads }, () => ({ sent: 0, acked: 0 }));
   const workers = parts.map((part, k) => {
-    const w = new Worker(new URL('./publisher-worker.ts', import.meta.url), { workerData: { ...load, k, threads } });
+    const w = new Worker(new URL('./publisher-worker.mjs', import.meta.url), { workerData: { ...load, k, threads } });
     w.on('message', (p: PublishProgress) => Object.assign(part, p));
     return new Promise<void>((resolve, reject) => {
       w.once('error', reject);
