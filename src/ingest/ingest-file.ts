@@ -164,7 +164,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       broken = lost ?? (err instanceof Error ? err : new Error(String(err)));
     } else {
       result.status = 'failed';
-      result.error = errorMessage(lost ?? err);
+      result.error = failureMessage(file, lost ?? err);
       result.inserted = 0;
       result.duplicates = 0;
       await recordIngest(client, file, result, started).catch(() => undefined);
@@ -205,13 +205,22 @@ async function committedAttempt(pool: pg.Pool, file: FileToIngest, started: Date
   };
 }
 
+/** Why a file could not be loaded, in one line; a file gone since the inventory says what to do. */
+function failureMessage(file: FileToIngest, err: unknown): string {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  if ((e?.code ?? e?.cause?.code) === 'ENOENT' && !fs.existsSync(file.path)) {
+    return 'file not found: deleted or moved since the inventory (restore it, or run `tessdb inventory` again)';
+  }
+  return errorMessage(err);
+}
+
 /** A file that changed while it was read is not recorded as ingested: the next inventory sees the new version. */
 function assertUnchanged(file: FileToIngest): void {
   let st: fs.Stats;
   try {
     st = fs.statSync(file.path);
   } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') throw new Error(`${file.path} was deleted while it was being ingested (run inventory again)`);
+    if ((err as { code?: string }).code === 'ENOENT') throw new Error(`${file.path} was deleted or moved while it was being ingested (restore it, or run \`tessdb inventory\` again)`);
     throw err;
   }
   if (st.size !== file.sizeBytes || Math.trunc(st.mtimeMs) !== Math.trunc(file.mtimeMs)) {

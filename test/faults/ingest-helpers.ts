@@ -141,15 +141,18 @@ export interface RecordCheck {
   rejected: number;
   /** Reading lines of the files not recorded yet. */
   unrecordedReadings: number;
+  /** Files recorded as failed (only those named in `opts.failed` may be). */
+  failed: number;
 }
 
 /**
  * Every file is either recorded (status loaded / loaded_with_errors) with exactly its rows in the
  * database — readings in its time range = rows_inserted + rows_duplicate, its register events, reject
  * counts summing to rows_rejected, rows_read = its lines — or not recorded with nothing of it there.
- * Nothing in the database belongs to no file. No file is recorded as failed.
+ * Nothing in the database belongs to no file. No file is recorded as failed but those in
+ * `opts.failed`, which must be, with nothing of them in the database.
  */
-export async function checkRecords(pool: pg.Pool, files: FileInfo[], label: string): Promise<RecordCheck> {
+export async function checkRecords(pool: pg.Pool, files: FileInfo[], label: string, opts: { failed?: string[] } = {}): Promise<RecordCheck> {
   const { rows } = await pool.query<{
     path: string; status: string | null; rows_read: string | null; accepted: string | null; rows_rejected: string | null;
     rejects: string; events: string;
@@ -175,11 +178,17 @@ export async function checkRecords(pool: pg.Pool, files: FileInfo[], label: stri
     readingsOf.set(f.path, Number(b.n));
   }
   const byPath = new Map(files.map((f) => [f.path, f]));
-  const check: RecordCheck = { files: files.length, recorded: 0, readings: 0, registerEvents: 0, rejected: 0, unrecordedReadings: 0 };
+  const check: RecordCheck = { files: files.length, recorded: 0, readings: 0, registerEvents: 0, rejected: 0, unrecordedReadings: 0, failed: 0 };
   for (const r of rows) {
     const f = byPath.get(r.path)!;
     const name = `${label}: ${r.path}`;
     const readings = readingsOf.get(r.path) ?? 0;
+    if (opts.failed?.includes(r.path)) {
+      assert.equal(r.status, 'failed', `${name}: expected to be recorded as failed`);
+      assert.deepEqual([readings, Number(r.events), Number(r.rejects), Number(r.accepted)], [0, 0, 0, 0], `${name}: failed, yet readings/register events/rejects of it are in the database`);
+      check.failed++;
+      continue;
+    }
     assert.notEqual(r.status, 'failed', `${name} is recorded as failed`);
     if (r.status === null) {
       check.unrecordedReadings += f.readings;
@@ -202,7 +211,7 @@ export async function checkRecords(pool: pg.Pool, files: FileInfo[], label: stri
   const t = totals.rows[0];
   assert.equal(Number(t.events), check.registerEvents, `${label}: register events of no file`);
   assert.equal(Number(t.rejects), check.rejected, `${label}: reject counts of no recorded file`);
-  assert.equal(Number(t.ingests), check.recorded, `${label}: ingest records of other files`);
+  assert.equal(Number(t.ingests), check.recorded + check.failed, `${label}: ingest records of other files`);
   return check;
 }
 
@@ -278,11 +287,11 @@ export async function rereadPending(pool: pg.Pool): Promise<boolean> {
   return (rowCount ?? 0) > 0;
 }
 
-/** A database on another server (e.g. an own EmbeddedServer) shaped like test/helpers/db.ts's. */
-export async function databaseOn(serverUrl: string, name: string): Promise<TestDatabase> {
+/** A database on another server (e.g. an own EmbeddedServer) shaped like test/helpers/db.ts's; optionally a copy of `template`. */
+export async function databaseOn(serverUrl: string, name: string, template?: string): Promise<TestDatabase> {
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
+  await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}${template ? ` TEMPLATE ${admin.escapeIdentifier(template)}` : ''}`);
   await admin.end();
   const u = new URL(serverUrl);
   u.pathname = `/${name}`;
@@ -309,13 +318,12 @@ export async function databaseOn(serverUrl: string, name: string): Promise<TestD
 /** Runs `tessdb ARGS` and SIGKILLs it after `delayMs` unless it ended before. */
 export async function runAndKill(url: string, args: string[], delayMs: number): Promise<{ killed: boolean; code: number | null; stderr: string; ms: number }> {
   const p = spawnTessdb(url, args);
-  const timer = sleep(delayMs).then(() => 'timer' as const);
-  const first = await Promise.race([p.exited.then(() => 'exit' as const), timer]);
   let killed = false;
-  if (first === 'timer' && p.running()) {
-    killed = p.child.kill('SIGKILL');
-  }
+  const timer = setTimeout(() => {
+    if (p.running()) killed = p.child.kill('SIGKILL');
+  }, delayMs);
   const exit = await p.exited;
+  clearTimeout(timer);
   return { killed: killed && exit.signal === 'SIGKILL', code: exit.code, stderr: p.stderr(), ms: exit.at - p.startedAt };
 }
 
