@@ -315,16 +315,46 @@ export async function databaseOn(serverUrl: string, name: string, template?: str
 // kill -9 at random moments
 // ---------------------------------------------------------------------------------------------------
 
-/** Runs `tessdb ARGS` and SIGKILLs it after `delayMs` unless it ended before. */
-export async function runAndKill(url: string, args: string[], delayMs: number): Promise<{ killed: boolean; code: number | null; stderr: string; ms: number }> {
+/**
+ * Runs `tessdb ARGS` and SIGKILLs it once `when` resolves, unless it ended before. `when` gets a
+ * function telling whether the process still runs (to stop waiting when it ended).
+ */
+export async function runAndKill(
+  url: string,
+  args: string[],
+  when: (running: () => boolean) => Promise<void>,
+): Promise<{ killed: boolean; code: number | null; stderr: string; ms: number; killedAfterMs: number }> {
   const p = spawnTessdb(url, args);
   let killed = false;
-  const timer = setTimeout(() => {
-    if (p.running()) killed = p.child.kill('SIGKILL');
-  }, delayMs);
+  let killedAfterMs = 0;
+  const killer = when(p.running).then(() => {
+    if (p.running()) {
+      killed = p.child.kill('SIGKILL');
+      killedAfterMs = Date.now() - p.startedAt;
+    }
+  });
   const exit = await p.exited;
-  clearTimeout(timer);
-  return { killed: killed && exit.signal === 'SIGKILL', code: exit.code, stderr: p.stderr(), ms: exit.at - p.startedAt };
+  await killer;
+  return { killed: killed && exit.signal === 'SIGKILL', code: exit.code, stderr: p.stderr(), ms: exit.at - p.startedAt, killedAfterMs };
+}
+
+/** Waits `ms`, or less if the process ends. */
+async function sleepWhile(running: () => boolean, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (running() && Date.now() < until) await sleep(Math.min(20, until - Date.now()));
+}
+
+/** Whether a tessdb process (application_name 'tessdb') is connected to this database. */
+async function tessdbConnected(pool: pg.Pool): Promise<boolean> {
+  const { rows } = await pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tessdb' AND pid <> pg_backend_pid()`,
+  );
+  return Number(rows[0].n) > 0;
+}
+
+async function recordedFiles(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM file_ingests WHERE status <> 'failed'`);
+  return Number(rows[0].n);
 }
 
 export interface KillFigures {
@@ -334,8 +364,8 @@ export interface KillFigures {
   hit: number;
   /** Kills that left registrations waiting for the re-read of other files (the `ingest.reread_pending` marker). */
   hitBeforeReread: number;
-  /** Readings of the files not yet recorded when each killed run started, summed: what the kills could have lost or doubled. */
-  uncommittedAtKills: number;
+  /** Readings committed by runs that were then killed (the rest by the normal run). */
+  readingsByKilledRuns: number;
   /** Files committed by runs that were then killed. */
   filesByKilledRuns: number;
   finalRun: { code: number | null; ms: number; files: number };
@@ -343,10 +373,13 @@ export interface KillFigures {
 }
 
 /**
- * `kills` times: `tessdb ingest -c CONFIG --jobs J` killed at a random moment of the time a run over
- * what is left should take (from half of `startupMs` to `startupMs` + `loadMs` × the share of
- * readings in files not recorded yet), the records checked after each kill; then a normal run, which
- * must exit 0 and leave every file recorded.
+ * `kills` times: `tessdb ingest -c CONFIG --jobs J` SIGKILLed at a random point of its run, the
+ * records checked after each kill; then a normal run, which must exit 0 and leave every file recorded.
+ * The point is drawn in terms of the work, so that it does not depend on how fast the machine is
+ * today: once the process has connected and k more files are committed (k uniform from 0 to
+ * 1.5 × files / kills, so that the kills spread over the whole set), after a further random part of one
+ * file's load time (`loadMs` / files). With k = 0 that is the start-up or the first files' transactions;
+ * once every file is recorded, the re-read pass if one is pending.
  */
 export async function killScenario(o: {
   db: TestDatabase;
@@ -354,32 +387,38 @@ export async function killScenario(o: {
   files: FileInfo[];
   kills: number;
   seed: number;
-  startupMs: number;
+  /** How long a clean run over all the files took. */
   loadMs: number;
   jobsFor: (i: number) => number;
   log?: (line: string) => void;
 }): Promise<KillFigures> {
   const random = rng(o.seed);
-  const total = o.files.reduce((n, f) => n + f.readings, 0);
-  const fig: KillFigures = { seed: o.seed, kills: o.kills, hit: 0, hitBeforeReread: 0, uncommittedAtKills: 0, filesByKilledRuns: 0, finalRun: { code: null, ms: 0, files: 0 }, lines: [] };
+  const fileMs = o.loadMs / o.files.length;
+  const maxK = Math.max(1, Math.ceil((1.5 * o.files.length) / o.kills));
+  const fig: KillFigures = { seed: o.seed, kills: o.kills, hit: 0, hitBeforeReread: 0, readingsByKilledRuns: 0, filesByKilledRuns: 0, finalRun: { code: null, ms: 0, files: 0 }, lines: [] };
   for (let i = 0; i < o.kills; i++) {
     const jobs = o.jobsFor(i);
     const committed = await checkRecords(o.db.pool, o.files, `before kill ${i + 1}`);
-    const left = committed.unrecordedReadings / total;
-    // Not before half the start-up time (nothing has connected yet), at most when the rest should be loaded.
-    const delay = Math.round(o.startupMs / 2 + random() * (o.startupMs / 2 + o.loadMs * left));
-    const r = await runAndKill(o.db.url, ['ingest', '-q', '-c', o.config, '--jobs', String(jobs)], delay);
-    const after = await checkRecords(o.db.pool, o.files, `after kill ${i + 1} (${delay} ms, --jobs ${jobs})`);
+    const left = o.files.length - committed.recorded;
+    const k = left === 0 ? 0 : Math.min(left - 1, Math.floor(random() * (maxK + 1)));
+    const extra = Math.round(random() * fileMs);
+    const target = committed.recorded + k;
+    const r = await runAndKill(o.db.url, ['ingest', '-q', '-c', o.config, '--jobs', String(jobs)], async (running) => {
+      while (running() && !(await tessdbConnected(o.db.pool))) await sleep(20);
+      while (running() && (await recordedFiles(o.db.pool)) < target) await sleep(20);
+      await sleepWhile(running, extra);
+    });
+    const after = await checkRecords(o.db.pool, o.files, `after kill ${i + 1} (--jobs ${jobs}, ${k} files + ${extra} ms)`);
     const pending = await rereadPending(o.db.pool);
     if (r.killed) {
       fig.hit++;
-      fig.uncommittedAtKills += committed.unrecordedReadings;
+      fig.readingsByKilledRuns += after.readings - committed.readings;
       fig.filesByKilledRuns += after.recorded - committed.recorded;
       if (pending) fig.hitBeforeReread++;
     } else {
       assert.equal(r.code, 0, `run ${i + 1} ended by itself before its kill, but with exit code ${r.code}:\n${r.stderr}`);
     }
-    const line = `kill ${i + 1}: --jobs ${jobs}, after ${delay} ms: ${r.killed ? 'killed' : `had exited ${r.code} after ${r.ms} ms`}; ` +
+    const line = `kill ${i + 1}: --jobs ${jobs}, after ${k} more files + ${extra} ms: ${r.killed ? `killed at ${r.killedAfterMs} ms` : `had exited ${r.code} after ${r.ms} ms`}; ` +
       `files recorded ${committed.recorded} → ${after.recorded} of ${o.files.length}, readings ${committed.readings} → ${after.readings}${pending ? ', re-read pending' : ''}`;
     fig.lines.push(line);
     o.log?.(line);
