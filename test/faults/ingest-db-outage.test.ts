@@ -2,7 +2,7 @@
  * The database goes away during `tessdb ingest` (quick variant on the shared test server; the real
  * server stopped for 60 s and restarted is test/faults/slow/ingest-postgres-restart.test.ts).
  *
- * Done: 24 hourly archive files (30 photometers, 43 200 readings) are inventoried and ingested with
+ * Done: 24 hourly archive files (20 photometers, 28 800 readings) are inventoried and ingested with
  * --jobs 2; once a few files are recorded, the database refuses new connections
  * (ALLOW_CONNECTIONS false) and every connection to it is terminated; the outage lasts until ingest
  * has said it waits and 3 s more, then connections are allowed again.
@@ -58,7 +58,7 @@ async function recorded(d: TestDatabase): Promise<number> {
 before(async () => {
   dir = tempDir('ingest-outage');
   const made = Promise.all([setupDatabase('ingest_outage'), setupDatabase('ingest_outage'), setupDatabase('ingest_outage')]);
-  const g = generate(path.join(dir, 'data'), { photometers: 30, days: 1 });
+  const g = generate(path.join(dir, 'data'), { photometers: 20, days: 1 });
   files = describeFiles(g.files);
   config = writeConfig(dir, { host: 'outage', data_dirs: [path.join(dir, 'data')] });
   [reference, waits, givesUp] = await made;
