@@ -48,8 +48,6 @@ interface Outage {
 export class DatabaseWait {
   private outage?: Outage;
   private gaveUp?: DatabaseUnavailable;
-  /** Outages waited out in this run (for the summary and tests). */
-  outages = 0;
 
   /** `budgetS`: longest wait per outage (`ingest.db_retry_s`); 0 gives up at once. */
   constructor(
@@ -132,7 +130,6 @@ export class DatabaseWait {
       await new Promise((resolve) => setTimeout(resolve, Math.min(delay, budgetMs - waited)));
       delay = Math.min(delay * 2, MAX_DELAY_MS);
       if (await this.reachable()) {
-        this.outages++;
         log.warn(`database available again after ${Math.round((Date.now() - outage.since) / 1000)} s: ingest resumes`);
         return;
       }

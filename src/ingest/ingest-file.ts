@@ -70,7 +70,7 @@ export async function ingestFile(file: FileToIngest, deps: IngestDeps): Promise<
     // The database went away: wait for it (or give up, throwing), then load the file again, unless
     // this attempt's COMMIT went through before the connection was lost.
     await deps.dbWait!.recover(result.outage);
-    deps.registry.invalidate();
+    deps.registry.invalidate(); // whether the lost transaction changed the registry is not known
     const committed = await deps.dbWait!.run(() => committedAttempt(deps.pool, file, started));
     if (committed) return committed;
   }
