@@ -57,6 +57,8 @@ export interface LiveConfig {
 export interface IngestConfig {
   jobs: number;
   batch_rows: number;
+  /** How long `ingest` waits for a database that went away mid-run before giving up (seconds; 0: give up at once). */
+  db_retry_s: number;
 }
 
 export interface RegistryConfig {
@@ -182,6 +184,7 @@ export const configSchema = {
     ingest: section({
       jobs: int(1, 1, 64),
       batch_rows: int(10_000, 100),
+      db_retry_s: int(300, 0, 86_400),
     }),
     registry: section({
       require_authorisation: { type: 'boolean', default: false },

@@ -1,6 +1,7 @@
 /**
  * Ingest one file in its own transaction together with its ingest record and reject counts, so a
- * crash mid-file leaves nothing half-counted and a re-run completes it.
+ * crash mid-file leaves nothing half-counted and a re-run completes it. With a `DatabaseWait`, losing
+ * the database mid-file waits for it to come back and loads the file again (db-wait.ts).
  */
 import fs from 'node:fs';
 import type pg from 'pg';
@@ -9,6 +10,8 @@ import { RejectCounter, saveRejects } from '../load/rejects.js';
 import { errorMessage } from '../util/errors.js';
 import { DaylightRanges, refreshDaylight } from '../filter/daylight.js';
 import { applyRegisters, flushReadings, type BatchState } from './apply-batch.js';
+import type { DatabaseWait } from './db-wait.js';
+import { markRereadPending } from './pending.js';
 import type { RegistryCache } from './registry-cache.js';
 import { openSource, type FileKind, type SourceOptions } from './sources/index.js';
 
@@ -44,6 +47,8 @@ export interface IngestDeps {
   source: SourceOptions;
   batchRows: number;
   onRows?: (rows: number) => void;
+  /** Wait out database outages (`tessdb ingest`); without it a lost database is an error thrown to the caller. */
+  dbWait?: DatabaseWait;
 }
 
 /** Rejects that mean "the input was bad", as opposed to "not loaded by rule" (retained, unregistered…). */
@@ -54,15 +59,33 @@ const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 4;
 
 export async function ingestFile(file: FileToIngest, deps: IngestDeps): Promise<FileResult> {
-  for (let attempt = 1; ; attempt++) {
-    const result = await ingestOnce(file, deps, attempt < MAX_ATTEMPTS);
-    if (result !== 'retry') return result;
+  for (let attempt = 1; ; ) {
+    const started = new Date();
+    const result = await ingestOnce(file, deps, attempt < MAX_ATTEMPTS, started);
+    if (result === 'retry') {
+      attempt++;
+      continue;
+    }
+    if (!('outage' in result)) return result;
+    // The database went away: wait for it (or give up, throwing), then load the file again, unless
+    // this attempt's COMMIT went through before the connection was lost.
+    await deps.dbWait!.recover(result.outage);
+    deps.registry.invalidate(); // whether the lost transaction changed the registry is not known
+    const committed = await deps.dbWait!.run(() => committedAttempt(deps.pool, file, started));
+    if (committed) return committed;
   }
 }
 
-async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolean): Promise<FileResult | 'retry'> {
-  const started = new Date();
-  const client = await deps.pool.connect();
+type Attempt = FileResult | 'retry' | { outage: unknown };
+
+async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolean, started: Date): Promise<Attempt> {
+  let client: pg.PoolClient;
+  try {
+    client = await deps.pool.connect();
+  } catch (err) {
+    if (deps.dbWait && (await deps.dbWait.isOutage(err))) return { outage: err };
+    throw err;
+  }
   const rejects = new RejectCounter();
   const result: FileResult = {
     originId: file.originId, path: file.path, status: 'loaded', read: 0, inserted: 0, duplicates: 0,
@@ -70,6 +93,16 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
   };
   let registryChanged = false;
   let retry = false;
+  let outage: { outage: unknown } | undefined;
+  let broken: Error | undefined;
+  // The server may end the connection between two queries (shutdown, pg_terminate_backend): the
+  // client then emits 'error', which must not go unhandled (it would end the process). The next
+  // query fails, and that error leads to the rollback below.
+  let lost: Error | undefined;
+  const onLost = (err: Error) => {
+    lost ??= err;
+  };
+  client.on('error', onLost);
   try {
     await client.query('BEGIN');
     const daylight = new DaylightRanges();
@@ -113,6 +146,10 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       result.error = stats.problem ?? `${inputErrors.reduce((n, t) => n + t.count, 0)} bad input lines, e.g. ${inputErrors[0].detail}`;
     }
     await saveRejects(client, file.originId, rejects.list());
+    // Registrations committed with this file may make readings that other files rejected as
+    // unregistered loadable: recorded with them, so a run killed before re-reading those files
+    // leaves the re-read to the next run (run.ts).
+    if (registryChanged) await markRereadPending(client);
     await recordIngest(client, file, result, started);
     await client.query('COMMIT');
   } catch (err) {
@@ -121,25 +158,71 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     registryChanged = false;
     if (mayRetry && RETRYABLE.has((err as { code?: string }).code ?? '')) {
       retry = true;
+    } else if (deps.dbWait && (await deps.dbWait.isOutage(lost ?? err))) {
+      // Nothing to record: the transaction is gone with the connection; the file is loaded again.
+      outage = { outage: lost ?? err };
+      broken = lost ?? (err instanceof Error ? err : new Error(String(err)));
     } else {
       result.status = 'failed';
-      result.error = errorMessage(err);
+      result.error = failureMessage(file, lost ?? err);
       result.inserted = 0;
       result.duplicates = 0;
       await recordIngest(client, file, result, started).catch(() => undefined);
     }
   } finally {
     if (registryChanged) deps.registry.invalidate();
-    client.release();
+    client.off('error', onLost);
+    // A connection that failed is not given back to the pool.
+    client.release(broken ?? lost);
   }
   if (retry) return 'retry';
+  if (outage) return outage;
   result.seconds = (Date.now() - started.getTime()) / 1000;
   return result;
 }
 
+/** The result this attempt recorded if its COMMIT reached the server although the reply was lost. */
+async function committedAttempt(pool: pg.Pool, file: FileToIngest, started: Date): Promise<FileResult | null> {
+  const { rows } = await pool.query<{
+    status: FileStatus; rows_read: string; rows_inserted: string; rows_duplicate: string; rows_rejected: string;
+    truncated: boolean; error: string | null;
+  }>(
+    `SELECT status, rows_read, rows_inserted, rows_duplicate, rows_rejected, truncated, error
+       FROM file_ingests WHERE origin_id = $1 AND content_hash = $2 AND started_at = $3 AND status <> 'failed'`,
+    [file.originId, file.contentHash, started],
+  );
+  if (rows.length === 0) return null;
+  const r = rows[0];
+  const rejects = await pool.query<{ reason: string; n: string }>(
+    'SELECT reason, sum(count)::bigint AS n FROM reject_counts WHERE origin_id = $1 GROUP BY reason',
+    [file.originId],
+  );
+  return {
+    originId: file.originId, path: file.path, status: r.status, read: Number(r.rows_read), inserted: Number(r.rows_inserted),
+    duplicates: Number(r.rows_duplicate), rejected: Number(r.rows_rejected),
+    rejectsByReason: Object.fromEntries(rejects.rows.map((x) => [x.reason, Number(x.n)])), truncated: r.truncated,
+    error: r.error ?? undefined, seconds: (Date.now() - started.getTime()) / 1000,
+  };
+}
+
+/** Why a file could not be loaded, in one line; a file gone since the inventory says what to do. */
+function failureMessage(file: FileToIngest, err: unknown): string {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  if ((e?.code ?? e?.cause?.code) === 'ENOENT' && !fs.existsSync(file.path)) {
+    return 'file not found: deleted or moved since the inventory (restore it, or run `tessdb inventory` again)';
+  }
+  return errorMessage(err);
+}
+
 /** A file that changed while it was read is not recorded as ingested: the next inventory sees the new version. */
 function assertUnchanged(file: FileToIngest): void {
-  const st = fs.statSync(file.path);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file.path);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') throw new Error(`${file.path} was deleted or moved while it was being ingested (restore it, or run \`tessdb inventory\` again)`);
+    throw err;
+  }
   if (st.size !== file.sizeBytes || Math.trunc(st.mtimeMs) !== Math.trunc(file.mtimeMs)) {
     throw new Error(`${file.path} changed while it was being ingested (run inventory again)`);
   }

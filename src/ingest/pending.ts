@@ -66,3 +66,30 @@ export async function reattributableFiles(pool: pg.Pool, host: string): Promise<
   );
   return rows.map(toFile);
 }
+
+/**
+ * The `settings` row that says "registrations were committed that may make readings of other files
+ * loadable": written in the transaction of each file that changed the registry, cleared by the run
+ * that read the affected files again. A run killed (or stopped by an outage) in between leaves it
+ * set, and the next run reads those files again even if it loads no registration itself.
+ */
+const REREAD_KEY = 'ingest.reread_pending';
+
+export async function markRereadPending(client: pg.ClientBase): Promise<void> {
+  await client.query(
+    `INSERT INTO settings (key, value) VALUES ($1, txid_current()::text)
+     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+    [REREAD_KEY],
+  );
+}
+
+/** The pending marker's value (null: none), to pass to `clearRereadPending` once the re-read is done. */
+export async function rereadPendingToken(pool: pg.Pool): Promise<string | null> {
+  const { rows } = await pool.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [REREAD_KEY]);
+  return rows[0]?.value ?? null;
+}
+
+/** Clears the marker unless a file committed since `token` was read set it again. */
+export async function clearRereadPending(pool: pg.Pool, token: string): Promise<void> {
+  await pool.query('DELETE FROM settings WHERE key = $1 AND value = $2', [REREAD_KEY, token]);
+}

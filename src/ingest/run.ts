@@ -8,7 +8,8 @@ import { syncSettings } from '../filter/settings.js';
 import { log } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { ingestFile, type FileResult, type FileToIngest } from './ingest-file.js';
-import { reattributableFiles } from './pending.js';
+import { DatabaseWait } from './db-wait.js';
+import { clearRereadPending, reattributableFiles, rereadPendingToken } from './pending.js';
 import { RegistryCache } from './registry-cache.js';
 
 export interface IngestSummary {
@@ -38,28 +39,38 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
   await syncSettings(pool, config); // the views follow this configuration's filter.daylight
   const names = new NameIds(pool);
   const registry = new RegistryCache();
+  const dbWait = new DatabaseWait(pool, config.ingest.db_retry_s);
   const progress = createProgress('ingest', files.length, { quiet: opts.quiet });
   const results: FileResult[] = [];
   const reread: FileResult[] = [];
   const runPool = async (list: FileToIngest[], onResult: (r: FileResult) => void) => {
     let next = 0;
+    let failure: { err: unknown } | undefined;
     const worker = async () => {
       // One loader per worker: it remembers partitions and duplicate evidence for its own connection.
       const loader = new ReadingLoader(names, new PartitionManager(), { requireAuthorisation: config.registry.require_authorisation });
-      while (next < list.length) {
+      while (next < list.length && !failure) {
         const file = list[next++];
-        const result = await ingestFile(file, {
-          pool,
-          loader,
-          registry,
-          source: { topicPrefix: config.mqtt.topic_prefix, batchLines: 5000, csvFormats: config.csv.formats },
-          batchRows: config.ingest.batch_rows,
-          onRows: (rows) => progress.tick(0, rows),
-        });
-        onResult(result);
+        try {
+          const result = await ingestFile(file, {
+            pool,
+            loader,
+            registry,
+            source: { topicPrefix: config.mqtt.topic_prefix, batchLines: 5000, csvFormats: config.csv.formats },
+            batchRows: config.ingest.batch_rows,
+            onRows: (rows) => progress.tick(0, rows),
+            dbWait,
+          });
+          onResult(result);
+        } catch (err) {
+          // The run stops (e.g. the database stayed away longer than ingest.db_retry_s): the other
+          // jobs finish or abandon their current file, and take no new one.
+          failure ??= { err };
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, list.length)) }, worker));
+    if (failure) throw failure.err;
   };
   try {
     await runPool(files, (result) => {
@@ -69,11 +80,13 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
     });
     // Registrations loaded in this run (in any file, by any job) may attribute readings that an
     // earlier file rejected as unregistered: read those files again, so the outcome does not
-    // depend on the order or the parallelism the files were ingested with.
-    if (registry.changes > 0) {
-      const again = await reattributableFiles(pool, config.host);
+    // depend on the order or the parallelism the files were ingested with. The same when an
+    // earlier run committed registrations but ended before it read those files again.
+    const token = await dbWait.run(() => rereadPendingToken(pool));
+    if (registry.changes > 0 || token !== null) {
+      const again = await dbWait.run(() => reattributableFiles(pool, config.host));
       if (again.length > 0) {
-        log.info(`reading ${again.length} files again: registrations loaded in this run make some of their unregistered readings loadable`);
+        log.info(`reading ${again.length} files again: registrations loaded since they were read make some of their unregistered readings loadable`);
         await runPool(again, (retry) => {
           const i = results.findIndex((r) => r.originId === retry.originId);
           if (i < 0) {
@@ -90,6 +103,7 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
           }
         });
       }
+      if (token !== null) await dbWait.run(() => clearRereadPending(pool, token));
     }
   } finally {
     progress.stop();
