@@ -20,6 +20,7 @@ import mqtt from 'mqtt';
 import pg from 'pg';
 import { startBroker, uniqueId } from '../test/helpers/broker.js';
 import { benchDatabase } from './common.js';
+import { connect, publishMany, readingPayload, registerUnits, rssOf } from './mqtt.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -32,46 +33,9 @@ const RATE = opt('rate', 1000);
 const SECONDS = opt('seconds', 20);
 const UNITS = 100;
 
-function payload(prefix: string, i: number, t = Date.now()): string {
-  const unit = i % UNITS;
-  return JSON.stringify({
-    seq: i, name: `${prefix}${unit}`, freq: 12.345, mag: 19.5 + (i % 100) / 100, tamb: 9.5, tsky: -14.2, rev: 1, wdBm: -70,
-    tstamp: new Date(t).toISOString().replace('Z', ''),
-  });
-}
-
-async function connect(url: string, protocolVersion: 4 | 5, clientId: string, clean: boolean): Promise<mqtt.MqttClient> {
-  const c = mqtt.connect(url, { clientId, clean, protocolVersion, reconnectPeriod: 0, ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}) });
-  await new Promise<void>((resolve, reject) => {
-    c.once('connect', () => resolve());
-    c.once('error', reject);
-  });
-  return c;
-}
-
-/** Publish with QoS 1, at most `window` unacknowledged at a time. */
-async function publishMany(c: mqtt.MqttClient, topic: (i: number) => string, body: (i: number) => string, from: number, count: number): Promise<void> {
-  const window = 500;
-  let inflight: Promise<unknown>[] = [];
-  for (let i = from; i < from + count; i++) {
-    inflight.push(c.publishAsync(topic(i), body(i), { qos: 1 }));
-    if (inflight.length >= window) {
-      await Promise.all(inflight);
-      inflight = [];
-    }
-  }
-  await Promise.all(inflight);
-}
-
+/** Polls the peak RSS (VmHWM) of `child` into `into.mb` every 100 ms. */
 function peakRss(child: ChildProcess, into: { mb: number }): NodeJS.Timeout {
-  return setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) into.mb = Math.max(into.mb, Math.round(Number(m[1]) / 1024));
-    } catch {
-      /* exited */
-    }
-  }, 100);
+  return setInterval(() => (into.mb = Math.max(into.mb, rssOf(child.pid).peakMb)), 100);
 }
 
 async function count(pool: pg.Pool, sql: string): Promise<number> {
@@ -106,7 +70,7 @@ async function main(): Promise<void> {
     let bare = await connect(broker.url, proto, bareId, false);
     await bare.subscribeAsync(`${prefix}/+/reading`, { qos: 1 });
     bare.end(true);
-    await publishMany(publisher, readingTopic, (i) => payload(prefix, i), 0, N);
+    await publishMany(publisher, readingTopic, (i) => readingPayload(prefix, i, Date.now(), UNITS), 0, N);
     let received = 0;
     let firstAt = 0;
     let lastAt = 0;
@@ -138,15 +102,13 @@ async function main(): Promise<void> {
     // Register the units, let live create its persistent session, then stop it and queue the backlog.
     live = startLive();
     await sleep(3000);
-    for (let u = 0; u < UNITS; u++) {
-      await publisher.publishAsync(`${prefix}/register`, JSON.stringify({ name: `${prefix}${u}`, mac: `AA:BB:CC:DD:${(u >> 8).toString(16).padStart(2, '0')}:${(u & 255).toString(16).padStart(2, '0')}`, calib: 20.5, rev: 1 }), { qos: 1 });
-    }
+    await registerUnits(publisher, prefix, UNITS);
     while ((await count(pool, 'SELECT count(*) AS n FROM name_to_mac')) < UNITS) await sleep(200);
     live.kill('SIGTERM');
     await new Promise((r) => live!.once('close', r));
     // Reading times after the registrations (earlier ones would be 'unregistered'), 10 ms apart.
     const base = Date.now() + 1000;
-    await publishMany(publisher, readingTopic, (i) => payload(prefix, i, base + i * 10), 0, N);
+    await publishMany(publisher, readingTopic, (i) => readingPayload(prefix, i, base + i * 10, UNITS), 0, N);
     const rss = { mb: 0 };
     const t0 = performance.now();
     live = startLive();
@@ -189,7 +151,7 @@ async function main(): Promise<void> {
       const wait = due - performance.now();
       if (wait > 1) await sleep(wait);
       sentAt[k] = performance.now();
-      publisher.publish(readingTopic(latencyBase + k), payload(prefix, latencyBase + k, base + (latencyBase + k) * 10), { qos: 1 });
+      publisher.publish(readingTopic(latencyBase + k), readingPayload(prefix, latencyBase + k, base + (latencyBase + k) * 10, UNITS), { qos: 1 });
     }
     const deadline = performance.now() + 30_000;
     while (seen < latencyBase + total - 1 && performance.now() < deadline) await sleep(50);
