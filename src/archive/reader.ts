@@ -36,6 +36,8 @@ export interface ArchiveReadStats {
 export interface OpenArchiveOptions {
   /** Lines per yielded batch (default 2000). */
   batchLines?: number;
+  /** Physical lines at the start that are counted but neither decoded nor yielded (read before). */
+  skipLines?: number;
 }
 
 export interface OpenedArchive {
@@ -77,7 +79,7 @@ function partialLineBytes(line: SplitLine): number {
   return typeof line === 'string' ? Buffer.byteLength(line) : line.overlong;
 }
 
-async function* readBatches(path: string, batchLines: number, stats: ArchiveReadStats): AsyncGenerator<ArchiveLine[]> {
+async function* readBatches(path: string, batchLines: number, skipLines: number, stats: ArchiveReadStats): AsyncGenerator<ArchiveLine[]> {
   const source = new GunzipSource(path);
   const splitter = new LineSplitter(MAX_ARCHIVE_LINE_BYTES);
   let lineNo = 0;
@@ -86,7 +88,11 @@ async function* readBatches(path: string, batchLines: number, stats: ArchiveRead
     for (let chunk = await source.next(); chunk !== null; chunk = await source.next()) {
       stats.bytesRead = source.bytesRead;
       for (const line of splitter.push(chunk)) {
-        const item = toArchiveLine(line, ++lineNo, stats);
+        if (++lineNo <= skipLines) {
+          stats.lines++;
+          continue;
+        }
+        const item = toArchiveLine(line, lineNo, stats);
         if (item === null) continue;
         batch.push(item);
         if (batch.length >= batchLines) {
@@ -119,13 +125,14 @@ async function* readBatches(path: string, batchLines: number, stats: ArchiveRead
  */
 export function openArchive(path: string, opts: OpenArchiveOptions = {}): OpenedArchive {
   const batchLines = Math.max(1, Math.floor(opts.batchLines ?? DEFAULT_BATCH_LINES));
+  const skipLines = Math.max(0, Math.floor(opts.skipLines ?? 0));
   const stats: ArchiveReadStats = { lines: 0, blank: 0, invalid: 0, bytesRead: 0, truncated: false };
   let used = false;
   const batches: AsyncIterable<ArchiveLine[]> = {
     [Symbol.asyncIterator]() {
       if (used) throw new Error(`archive ${path} is already being read (openArchive batches are single use)`);
       used = true;
-      return readBatches(path, batchLines, stats);
+      return readBatches(path, batchLines, skipLines, stats);
     },
   };
   return { batches, stats };

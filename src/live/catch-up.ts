@@ -112,15 +112,27 @@ export interface OpenFilesResult {
   loaded: BatchResult[];
 }
 
+/** Per open (`.part`) file, how many of its lines are loaded already: later rounds read on from there. */
+export type OpenFileProgress = Map<string, number>;
+
 /**
- * Loads what is flushed so far of this daemon's `.part` files (call `ArchiveWriter.flush()` first). Their
- * reject counts are left to the file's own ingest once it is closed.
+ * Loads what is flushed so far of this daemon's `.part` files (call `ArchiveWriter.flush()` first), from where
+ * the previous round stopped (`progress`), so that repeated rounds under overload do not reload the whole file
+ * each time. Their reject counts are left to the file's own ingest once it is closed.
  */
-export async function catchUpOpenFiles(deps: CatchUpDeps, periodSeconds: number, nowMs = Date.now()): Promise<OpenFilesResult> {
+export async function catchUpOpenFiles(
+  deps: CatchUpDeps,
+  periodSeconds: number,
+  progress: OpenFileProgress = new Map(),
+  nowMs = Date.now(),
+): Promise<OpenFilesResult> {
   const since = nowMs - periodSeconds * 1000 * 2 - DAY_MS;
   const result: OpenFilesResult = { files: 0, lines: 0, loaded: [] };
-  for (const file of archiveFilesOf(deps.archiveDir, deps.tag, since, { part: true, nowMs })) {
-    const archive = openArchive(file, { batchLines: deps.liveBatchRows });
+  const open = archiveFilesOf(deps.archiveDir, deps.tag, since, { part: true, nowMs });
+  for (const file of progress.keys()) if (!open.includes(file)) progress.delete(file); // closed since
+  for (const file of open) {
+    const skipLines = progress.get(file) ?? 0;
+    const archive = openArchive(file, { batchLines: deps.liveBatchRows, skipLines });
     let loading = false;
     try {
       for await (const lines of archive.batches) {
@@ -132,11 +144,15 @@ export async function catchUpOpenFiles(deps: CatchUpDeps, periodSeconds: number,
         loading = true;
         result.loaded.push(await loadBatch(deps, records, false));
         loading = false;
+        progress.set(file, lines[lines.length - 1].lineNo);
       }
       result.files++;
     } catch (err) {
       // Renamed to its final name meanwhile: it is closed, and caught up as a closed file.
-      if (!loading && !fs.existsSync(file)) continue;
+      if (!loading && !fs.existsSync(file)) {
+        progress.delete(file);
+        continue;
+      }
       throw err;
     }
   }

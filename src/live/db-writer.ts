@@ -18,9 +18,9 @@ import { errorMessage } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { Backoff, Waker } from './backoff.js';
 import { loadBatch } from './batch.js';
-import { catchUpFile, catchUpOpenFiles, notYetLoaded, type CatchUpDeps } from './catch-up.js';
+import { catchUpFile, catchUpOpenFiles, notYetLoaded, type CatchUpDeps, type OpenFileProgress } from './catch-up.js';
 import { isTransientDbError } from './db-errors.js';
-import { writeLiveFileRecord, type FileTracker, type LiveFileRecord } from './file-records.js';
+import { batchNote, writeLiveFileRecord, type FileTracker, type LiveFileRecord } from './file-records.js';
 import { LiveQueue } from './queue.js';
 import type { LiveStats } from './stats.js';
 
@@ -66,6 +66,7 @@ export class DbWriter {
   private loader: ReadingLoader;
   private readonly tasks: Task[] = [];
   private needOpenCatchUp = false;
+  private readonly openFileProgress: OpenFileProgress = new Map();
   private paused = false;
   private stopping = false;
   private loop: Promise<void> | undefined;
@@ -317,21 +318,7 @@ export class DbWriter {
       loaderRejected += n;
     }
     stats.batch(result.ms, result.newest);
-    const readingSeqs: number[] = [];
-    const rejects: { seq: number; reason: string; detail: string }[] = [];
-    for (const e of entries) {
-      if (e.rec.kind === 'reading') readingSeqs.push(e.seq);
-      else if (e.rec.kind === 'reject') rejects.push({ seq: e.seq, reason: e.rec.reject.reason, detail: e.rec.reject.detail });
-    }
-    this.deps.tracker.noteBatch({
-      first: entries[0].seq,
-      last: entries[entries.length - 1].seq,
-      readingSeqs,
-      rejects,
-      inserted: result.inserted,
-      duplicates: result.duplicates,
-      loaderRejected,
-    });
+    this.deps.tracker.noteBatch(batchNote(entries, { inserted: result.inserted, duplicates: result.duplicates, loaderRejected }));
   }
 
   /** Turns closed files whose messages are all handled into record or catch-up tasks. */
@@ -384,7 +371,7 @@ export class DbWriter {
       log.warn(`cannot flush the archive to read it back (${errorMessage(err)}): the open file is loaded once it is closed`);
       return;
     }
-    const r = await catchUpOpenFiles(this.catchUpDeps(), this.deps.periodSeconds);
+    const r = await catchUpOpenFiles(this.catchUpDeps(), this.deps.periodSeconds, this.openFileProgress);
     const stats = this.deps.stats;
     stats.catchUpLines += r.lines;
     let inserted = 0;

@@ -13,20 +13,50 @@ import type { ClosedArchive } from '../archive/index.js';
 import { parseArchiveName } from '../archive/index.js';
 import { registerSingleFile } from '../ingest/single-file.js';
 import { UserError } from '../util/errors.js';
-import type { SeqRanges } from './queue.js';
+import type { QueueEntry } from './queue.js';
+import { SeqRanges } from './seq-ranges.js';
 
-/** What one committed live batch did, for attributing counts to files. */
+/** Messages of one batch rejected for one reason when classified (invalid, retained…). */
+export interface RejectNote {
+  reason: string;
+  seqs: SeqRanges;
+  /** The first of them, to quote. */
+  example: { seq: number; detail: string };
+}
+
+/**
+ * What one committed live batch did, for attributing counts to files. Kept until the files it touched close
+ * (up to a rotation period), so message numbers are kept as ranges, not one by one.
+ */
 export interface BatchNote {
   first: number;
   last: number;
-  /** Numbers of the readings in the batch, ascending. */
-  readingSeqs: number[];
-  /** Messages rejected when classified (invalid, retained…), with their reason. */
-  rejects: { seq: number; reason: string; detail: string }[];
+  readings: SeqRanges;
+  readingCount: number;
+  rejects: RejectNote[];
   inserted: number;
   duplicates: number;
   /** Readings the loader refused (unregistered, not authorised…). */
   loaderRejected: number;
+}
+
+/** The note of a committed batch of `entries` (ascending numbers) with the loader's counts. */
+export function batchNote(entries: QueueEntry[], counts: { inserted: number; duplicates: number; loaderRejected: number }): BatchNote {
+  const readings = new SeqRanges();
+  let readingCount = 0;
+  const rejects = new Map<string, RejectNote>();
+  for (const { seq, rec } of entries) {
+    if (rec.kind === 'reading') {
+      readings.add(seq, seq);
+      readingCount++;
+    } else if (rec.kind === 'reject') {
+      const { reason, detail } = rec.reject;
+      let note = rejects.get(reason);
+      if (!note) rejects.set(reason, (note = { reason, seqs: new SeqRanges(), example: { seq, detail } }));
+      note.seqs.add(seq, seq);
+    }
+  }
+  return { first: entries[0].seq, last: entries[entries.length - 1].seq, readings, readingCount, rejects: [...rejects.values()], ...counts };
 }
 
 export interface LiveFileRecord {
@@ -51,20 +81,6 @@ interface Waiting {
   from: number;
   to: number;
   trusted: boolean;
-}
-
-function countInRange(sorted: number[], from: number, to: number): number {
-  const lower = (x: number): number => {
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sorted[mid] < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  return lower(to + 1) - lower(from);
 }
 
 export class FileTracker {
@@ -125,19 +141,20 @@ export class FileTracker {
     };
     for (const n of this.notes) {
       if (n.last < w.from || n.first > w.to) continue;
-      const inside = countInRange(n.readingSeqs, w.from, w.to);
+      const inside = n.readings.countIn(w.from, w.to);
       // Loader counts are per batch: a batch that straddles two files is shared in proportion to its readings.
-      const share = n.readingSeqs.length === 0 ? 0 : inside / n.readingSeqs.length;
+      const share = n.readingCount === 0 ? 0 : inside / n.readingCount;
       r.inserted += Math.round(n.inserted * share);
       r.duplicates += Math.round(n.duplicates * share);
       r.rejected += Math.round(n.loaderRejected * share);
       for (const j of n.rejects) {
-        if (j.seq < w.from || j.seq > w.to) continue;
-        r.rejected++;
-        if (INPUT_ERRORS.has(j.reason)) {
-          r.inputErrors++;
-          if (!r.inputErrorExample) r.inputErrorExample = j.detail;
-        }
+        const inside = j.seqs.countIn(w.from, w.to);
+        if (inside === 0) continue;
+        r.rejected += inside;
+        if (!INPUT_ERRORS.has(j.reason)) continue;
+        r.inputErrors += inside;
+        const { seq, detail } = j.example;
+        if (!r.inputErrorExample && seq >= w.from && seq <= w.to) r.inputErrorExample = detail;
       }
     }
     return r;
@@ -158,7 +175,8 @@ export async function writeLiveFileRecord(pool: pg.Pool, host: string, rec: Live
   }
   if (file.alreadyIngested || file.kind !== 'archive') return false;
   const status = rec.inputErrors > 0 ? 'loaded_with_errors' : 'loaded';
-  const error = rec.inputErrors > 0 ? `${rec.inputErrors} bad input lines, e.g. ${rec.inputErrorExample}` : null;
+  const example = rec.inputErrorExample ? `, e.g. ${rec.inputErrorExample}` : '';
+  const error = rec.inputErrors > 0 ? `${rec.inputErrors} bad input lines${example}` : null;
   const { rowCount } = await pool.query(
     `INSERT INTO file_ingests (origin_id, content_hash, status, loaded_by, rows_read, rows_inserted, rows_duplicate,
                                rows_rejected, truncated, error, started_at, finished_at)

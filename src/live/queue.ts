@@ -6,51 +6,13 @@
  * files holding them are caught up later.
  */
 import type { ClassifiedMessage } from '../model/types.js';
+import { SeqRanges } from './seq-ranges.js';
+
+export { SeqRanges } from './seq-ranges.js';
 
 export interface QueueEntry {
   seq: number;
   rec: ClassifiedMessage;
-}
-
-/** Sorted, merged, inclusive ranges of message numbers. */
-export class SeqRanges {
-  private ranges: [number, number][] = [];
-
-  add(from: number, to: number): void {
-    if (to < from) return;
-    const last = this.ranges.at(-1);
-    if (last && from <= last[1] + 1 && from >= last[0]) {
-      last[1] = Math.max(last[1], to);
-      return;
-    }
-    this.ranges.push([from, to]);
-    this.ranges.sort((a, b) => a[0] - b[0]);
-    const merged: [number, number][] = [];
-    for (const r of this.ranges) {
-      const m = merged.at(-1);
-      if (m && r[0] <= m[1] + 1) m[1] = Math.max(m[1], r[1]);
-      else merged.push([r[0], r[1]]);
-    }
-    this.ranges = merged;
-  }
-
-  overlaps(from: number, to: number): boolean {
-    return this.ranges.some(([a, b]) => a <= to && b >= from);
-  }
-
-  /** Forgets everything ≤ `seq`. */
-  prune(seq: number): void {
-    this.ranges = this.ranges.filter(([, b]) => b > seq).map(([a, b]) => [Math.max(a, seq + 1), b]);
-  }
-
-  get isEmpty(): boolean {
-    return this.ranges.length === 0;
-  }
-
-  /** Count of numbers in all ranges. */
-  get size(): number {
-    return this.ranges.reduce((n, [a, b]) => n + b - a + 1, 0);
-  }
 }
 
 export class LiveQueue {

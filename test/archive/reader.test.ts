@@ -76,6 +76,18 @@ describe('openArchive', () => {
     assert.equal(small.batches, 5);
   });
 
+  it('skipLines: reads on after lines read before, counting but not decoding them (garbage there is not seen)', async () => {
+    const p = writeGz('skip.ndjson.gz', 'not json at all\n' + linesText(1, 3000));
+    const archive = openArchive(p, { batchLines: 1000, skipLines: 1200 });
+    const lines = [];
+    for await (const batch of archive.batches) lines.push(...batch);
+    assert.equal(lines.length, 1800);
+    assert.equal(lines[0].lineNo, 1201);
+    assert.deepEqual(seqs(lines), Array.from({ length: 1800 }, (_, i) => 1200 + i));
+    assert.equal(archive.stats.lines, 3000);
+    assert.equal(archive.stats.invalid, 0);
+  });
+
   it('reads concatenated gzip members (two files cat-ed)', async () => {
     const a = writeGz('a.ndjson.gz', linesText(0, 1000));
     const b = writeGz('b.ndjson.gz', linesText(1000, 1500), { level: 1 });

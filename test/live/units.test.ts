@@ -5,10 +5,11 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { decodeArchiveLine, encodeArchiveLine } from '../../src/archive/index.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
-import { FileTracker } from '../../src/live/file-records.js';
+import { batchNote, FileTracker } from '../../src/live/file-records.js';
 import { mqttSettings, NO_BROKER_MESSAGE, subscriptionFilters, toArchiveMessage } from '../../src/live/index.js';
 import { LiveQueue, SeqRanges } from '../../src/live/queue.js';
 import { classifyMessage } from '../../src/model/classify.js';
+import type { ClassifiedMessage } from '../../src/model/types.js';
 import { runCli } from '../helpers/cli.js';
 import { removeDir, tempDir as makeTempDir } from './helpers.js';
 
@@ -129,8 +130,23 @@ describe('queue and file bookkeeping', () => {
     r.add(1, 2);
     assert.equal(r.size, 6);
     assert.ok(r.overlaps(2, 4) && r.overlaps(8, 20) && !r.overlaps(3, 4));
+    assert.equal(r.countIn(2, 7), 4);
+    assert.equal(r.countIn(9, 20), 0);
     r.prune(6);
     assert.ok(!r.overlaps(1, 6) && r.overlaps(7, 7));
+  });
+
+  it('a batch note keeps a stream of numbers as ranges, however many messages (bounded memory)', () => {
+    const reading = { kind: 'reading' } as unknown as ClassifiedMessage;
+    const retained = { kind: 'reject', reject: { reason: 'retained', name: null, day: new Date(0), detail: 'retained', sample: '' } } as const;
+    const entries = Array.from({ length: 200_000 }, (_, i) => ({ seq: i + 1, rec: (i + 1) % 100_000 === 0 ? retained : reading }));
+    const note = batchNote(entries, { inserted: 199_998, duplicates: 0, loaderRejected: 0 });
+    assert.equal(note.readingCount, 199_998);
+    assert.equal(note.readings.countIn(1, 200_000), 199_998);
+    assert.equal(note.readings.countIn(100_000, 100_000), 0);
+    assert.equal(note.rejects.length, 1);
+    assert.equal(note.rejects[0].seqs.size, 2);
+    assert.equal(note.readings.rangeCount, 2);
   });
 
   it('LiveQueue drops its copies on overflow and counts later messages as dropped until resumed', () => {
@@ -158,7 +174,10 @@ describe('queue and file bookkeeping', () => {
     t.onClosed(closed('20261122T150000Z', 4)); // messages 1-4
     t.onClosed(closed('20261122T160000Z', 3)); // 5-7
     t.onClosed(closed('20261122T170000Z', 2)); // 8-9
-    t.noteBatch({ first: 1, last: 6, readingSeqs: [1, 2, 3, 5, 6], rejects: [{ seq: 4, reason: 'invalid_json', detail: 'payload is not JSON' }], inserted: 5, duplicates: 0, loaderRejected: 0 });
+    const reading = { kind: 'reading' } as unknown as ClassifiedMessage;
+    const bad = { kind: 'reject', reject: { reason: 'invalid_json', name: null, day: new Date(0), detail: 'payload is not JSON', sample: '' } } as const;
+    const entries = [1, 2, 3, 4, 5, 6].map((seq) => ({ seq, rec: seq === 4 ? bad : reading }));
+    t.noteBatch(batchNote(entries, { inserted: 5, duplicates: 0, loaderRejected: 0 }));
     assert.deepEqual(t.takeDue(3, dropped), []); // file 1 not yet fully handled
     const due = t.takeDue(6, dropped);
     assert.equal(due.length, 1);
