@@ -56,7 +56,7 @@ function runMeasured(args: string[]): Promise<{ code: number; stderr: string; ma
     process.stderr.write('\\nMAXRSS ' + process.resourceUsage().maxRSS + '\\n');
     process.exitCode = code;`;
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, TESSDB_DATABASE_URL: db.url, TESSDB_TEST_ARGS: JSON.stringify(args) };
+    const env: NodeJS.ProcessEnv = { ...process.env, TESSDB_DATABASE_URL: db.url, TESSDB_TEST_ARGS: JSON.stringify(args) };
     for (const k of ['PGHOST', 'PGPORT', 'PGUSER', 'PGDATABASE', 'PGPASSWORD']) delete env[k];
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env, cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

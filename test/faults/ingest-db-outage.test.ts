@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { serverUrl, type TestDatabase } from '../helpers/db.js';
+import { onServer, type TestDatabase } from '../helpers/db.js';
 import { generate, removeDir, setupDatabase, tempDir, tessdb, writeConfig } from '../ingest/helpers.js';
 import { assertSameState, checkRecords, dbState, describeFiles, spawnTessdb, waitFor, sleep, type DbState, type FileInfo } from './ingest-helpers.js';
 
@@ -28,15 +28,7 @@ let referenceState: DbState;
 let waits: TestDatabase;
 let givesUp: TestDatabase;
 
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: serverUrl() });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+const admin = (sql: string): Promise<unknown> => onServer((c) => c.query(sql));
 
 const dbName = (d: TestDatabase) => new URL(d.url).pathname.slice(1);
 

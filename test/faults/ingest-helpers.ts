@@ -16,7 +16,8 @@ import zlib from 'node:zlib';
 import pg from 'pg';
 import { BIN, ROOT } from '../helpers/cli.js';
 import type { TestDatabase } from '../helpers/db.js';
-import { dumpRegistry, ingestRows } from '../ingest/helpers.js';
+import path from 'node:path';
+import { dumpRegistry, fileOutcomes, generate, removeDir, setupDatabase, tempDir, tessdb, writeConfig } from '../ingest/helpers.js';
 
 // ---------------------------------------------------------------------------------------------------
 // The CLI as a child process
@@ -249,19 +250,7 @@ export interface DbState {
 }
 
 export async function dbState(db: Pick<TestDatabase, 'pool'>): Promise<DbState> {
-  const rejects = await db.pool.query(
-    `SELECT o.path, rc.day::text, rc.name, rc.reason, rc.count::int
-       FROM reject_counts rc JOIN file_origins o USING (origin_id) ORDER BY 1, 2, 3, 4`,
-  );
-  const ingests = [...(await ingestRows(db as TestDatabase)).values()].map((r) => ({
-    path: r.path,
-    status: r.status,
-    read: r.rows_read,
-    accepted: r.rows_inserted + r.rows_duplicate,
-    rejected: r.rows_rejected,
-    truncated: r.truncated,
-  }));
-  return { readings: await readingsDigest(db.pool), registry: await dumpRegistry(db as TestDatabase), rejects: rejects.rows, ingests };
+  return { readings: await readingsDigest(db.pool), registry: await dumpRegistry(db as TestDatabase), ...(await fileOutcomes(db)) };
 }
 
 /** Asserts `actual` equals the clean ingest `reference`; on a readings mismatch, names the hours that differ. */
@@ -287,26 +276,53 @@ export async function rereadPending(pool: pg.Pool): Promise<boolean> {
   return (rowCount ?? 0) > 0;
 }
 
-/** A database on another server (e.g. an own EmbeddedServer) shaped like test/helpers/db.ts's; optionally a copy of `template`. */
-export async function databaseOn(serverUrl: string, name: string, template?: string): Promise<TestDatabase> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}${template ? ` TEMPLATE ${admin.escapeIdentifier(template)}` : ''}`);
-  await admin.end();
-  const u = new URL(serverUrl);
-  u.pathname = `/${name}`;
-  const url = u.toString();
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
-  pool.on('error', () => undefined);
+export { databaseOn } from '../helpers/db.js';
+
+// ---------------------------------------------------------------------------------------------------
+// The world of a kill test
+// ---------------------------------------------------------------------------------------------------
+
+export interface KillWorld {
+  dir: string;
+  config: string;
+  files: FileInfo[];
+  /** Cleanly ingested (timed): what every other database must end up equal to. */
+  reference: TestDatabase;
+  referenceState: DbState;
+  /** Inventoried, not ingested: for the runs under test. */
+  others: TestDatabase[];
+  /** How long the clean ingest took (kills are drawn within a file's load time of a commit). */
+  loadMs: number;
+  drop(): Promise<void>;
+}
+
+/** Generated archives (`gen`), inventoried into 1 + `others` databases; the first gets a clean, timed ingest. */
+export async function killWorld(label: string, others: number, gen: { photometers: number; days: number }): Promise<KillWorld> {
+  const dir = tempDir(label);
+  const made = Promise.all(Array.from({ length: others + 1 }, () => setupDatabase(label.replace(/-/g, '_'))));
+  const g = generate(path.join(dir, 'data'), gen);
+  const config = writeConfig(dir, { host: label, data_dirs: [path.join(dir, 'data')] });
+  const [reference, ...rest] = await made;
+  for (const d of [reference, ...rest]) {
+    const inv = await tessdb(d, ['inventory', '-q', '-c', config]);
+    assert.equal(inv.code, 0, inv.stderr);
+  }
+  const p = spawnTessdb(reference.url, ['ingest', '-q', '-c', config]);
+  const exit = await p.exited;
+  assert.equal(exit.code, 0, p.stderr());
+  const referenceState = await dbState(reference);
+  assert.equal(referenceState.readings.count, g.readings);
   return {
-    url,
-    pool,
+    dir,
+    config,
+    files: describeFiles(g.files),
+    reference,
+    referenceState,
+    others: rest,
+    loadMs: exit.at - p.startedAt,
     async drop() {
-      await pool.end();
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`);
-      await c.end();
+      await Promise.all([reference, ...rest].map((d) => d.drop()));
+      removeDir(dir);
     },
   };
 }

@@ -17,7 +17,6 @@
  * readings stayed out of the database for good.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { ingestFile } from '../../src/ingest/ingest-file.js';
@@ -27,12 +26,12 @@ import { ReadingLoader } from '../../src/load/loader.js';
 import { NameIds } from '../../src/load/names.js';
 import { PartitionManager } from '../../src/load/partitions.js';
 import type { TestDatabase } from '../helpers/db.js';
-import { count, generate, removeDir, setupDatabase, tempDir, tessdb, tessdbJson, writeConfig } from '../ingest/helpers.js';
-import { assertSameState, checkRecords, dbState, describeFiles, faultSeed, killScenario, rereadPending, spawnTessdb, type DbState, type FileInfo } from './ingest-helpers.js';
+import { count, tessdb, tessdbJson } from '../ingest/helpers.js';
+import { assertSameState, checkRecords, faultSeed, killScenario, killWorld, rereadPending, type DbState, type FileInfo, type KillWorld } from './ingest-helpers.js';
 
-let dir: string;
-let config: string;
+let w: KillWorld;
 let files: FileInfo[];
+let config: string;
 let reference: TestDatabase;
 let referenceState: DbState;
 let killed: TestDatabase;
@@ -40,29 +39,12 @@ let interrupted: TestDatabase;
 let loadMs: number;
 
 before(async () => {
-  dir = tempDir('ingest-kill');
-  const made = Promise.all([setupDatabase('ingest_kill'), setupDatabase('ingest_kill'), setupDatabase('ingest_kill')]);
-  const g = generate(path.join(dir, 'data'), { photometers: 20, days: 1 });
-  files = describeFiles(g.files);
-  config = writeConfig(dir, { host: 'kill', data_dirs: [path.join(dir, 'data')] });
-  [reference, killed, interrupted] = await made;
-  for (const d of [reference, killed, interrupted]) {
-    const inv = await tessdb(d, ['inventory', '-q', '-c', config]);
-    assert.equal(inv.code, 0, inv.stderr);
-  }
-  // The clean ingest, timed: the kills land within a file's load time of a commit.
-  const p = spawnTessdb(reference.url, ['ingest', '-q', '-c', config]);
-  const exit = await p.exited;
-  assert.equal(exit.code, 0, p.stderr());
-  loadMs = exit.at - p.startedAt;
-  referenceState = await dbState(reference);
-  assert.equal(referenceState.readings.count, g.readings);
+  w = await killWorld('ingest-kill', 2, { photometers: 20, days: 1 });
+  ({ files, config, reference, referenceState, loadMs } = w);
+  [killed, interrupted] = w.others;
 });
 
-after(async () => {
-  await Promise.all([reference?.drop(), killed?.drop(), interrupted?.drop()]);
-  removeDir(dir);
-});
+after(async () => w?.drop());
 
 test('3 kills at random moments, then a normal run: the same database as a clean ingest', async (t) => {
   const seed = faultSeed();
@@ -89,7 +71,7 @@ test('a run killed after committing registrations, before re-reading the files t
   // before its re-read pass: that is ingestFile without the rest of ingestFiles.
   const pool = new pg.Pool({ connectionString: interrupted.url, max: 2 });
   try {
-    const [file0] = (await pendingFiles(pool, { host: 'kill', reprocess: false })).filter((f) => f.path === hour(0));
+    const [file0] = (await pendingFiles(pool, { host: 'ingest-kill', reprocess: false })).filter((f) => f.path === hour(0));
     assert.ok(file0, 'hour 0 is pending');
     const r = await ingestFile(file0, {
       pool,

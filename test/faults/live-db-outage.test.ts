@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import pg from 'pg';
 import { startLive } from '../../src/live/index.js';
-import { serverUrl, type TestDatabase } from '../helpers/db.js';
+import { onServer, type TestDatabase } from '../helpers/db.js';
 import {
   archiveFiles,
   configFor,
@@ -51,15 +51,7 @@ after(async () => {
 });
 
 /** Runs `sql` on the server's maintenance connection (not on the database under test). */
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: serverUrl() });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+const admin = (sql: string): Promise<unknown> => onServer((c) => c.query(sql));
 
 const dbName = (): string => new URL(db.url).pathname.slice(1);
 

@@ -20,13 +20,24 @@ export function withDatabaseName(url: string, name: string): string {
   return u.toString();
 }
 
-export async function freshDatabase(prefix = 't'): Promise<TestDatabase> {
-  const name = `${prefix}_${crypto.randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
-  await admin.end();
-  const url = withDatabaseName(serverUrl(), name);
+/** Runs `fn` on a client connected to the server itself (not to a test database), then disconnects. */
+export async function onServer<T>(fn: (c: pg.Client) => Promise<T>, url = serverUrl()): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A new database `name` on the server at `server` (e.g. an own EmbeddedServer); optionally a copy of `template`. */
+export async function databaseOn(server: string, name: string, template?: string): Promise<TestDatabase> {
+  await onServer(
+    (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}${template ? ` TEMPLATE ${c.escapeIdentifier(template)}` : ''}`),
+    server,
+  );
+  const url = withDatabaseName(server, name);
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', () => undefined);
   return {
@@ -34,10 +45,11 @@ export async function freshDatabase(prefix = 't'): Promise<TestDatabase> {
     pool,
     async drop() {
       await pool.end();
-      const c = new pg.Client({ connectionString: serverUrl() });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`);
-      await c.end();
+      await onServer((c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`), server);
     },
   };
+}
+
+export function freshDatabase(prefix = 't'): Promise<TestDatabase> {
+  return databaseOn(serverUrl(), `${prefix}_${crypto.randomBytes(5).toString('hex')}`);
 }

@@ -206,3 +206,29 @@ export function shuffled<T>(xs: T[], seed = 7): T[] {
   }
   return out;
 }
+
+export interface IngestOutcome {
+  path: string;
+  status: string;
+  read: number;
+  accepted: number;
+  rejected: number;
+  truncated: boolean;
+}
+
+/** Reject counts per file and the ingest records, in the form that must not depend on how files were ingested. */
+export async function fileOutcomes(d: Pick<TestDatabase, 'pool'>): Promise<{ rejects: unknown[]; ingests: IngestOutcome[] }> {
+  const rejects = await d.pool.query(
+    `SELECT o.path, rc.day::text, rc.name, rc.reason, rc.count::int
+       FROM reject_counts rc JOIN file_origins o USING (origin_id) ORDER BY 1, 2, 3, 4`,
+  );
+  const ingests = [...(await ingestRows(d as TestDatabase)).values()].map((r): IngestOutcome => ({
+    path: r.path,
+    status: r.status,
+    read: r.rows_read,
+    accepted: r.rows_inserted + r.rows_duplicate,
+    rejected: r.rows_rejected,
+    truncated: r.truncated,
+  }));
+  return { rejects: rejects.rows, ingests };
+}

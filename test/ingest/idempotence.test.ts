@@ -11,6 +11,7 @@ import type { TestDatabase } from '../helpers/db.js';
 import {
   dumpReadings,
   dumpRegistry,
+  fileOutcomes,
   generate,
   ingestRows,
   mkdirp,
@@ -44,19 +45,7 @@ let spare: TestDatabase[] = [];
 
 /** Everything that must not depend on how the files were ingested. */
 async function state(d: TestDatabase) {
-  const rejects = await d.pool.query(
-    `SELECT o.path, rc.day::text, rc.name, rc.reason, rc.count::int
-       FROM reject_counts rc JOIN file_origins o USING (origin_id) ORDER BY 1, 2, 3, 4`,
-  );
-  const ingests = [...(await ingestRows(d)).values()].map((r) => ({
-    path: r.path,
-    status: r.status,
-    read: r.rows_read,
-    accepted: r.rows_inserted + r.rows_duplicate,
-    rejected: r.rows_rejected,
-    truncated: r.truncated,
-  }));
-  return { readings: await dumpReadings(d), registry: await dumpRegistry(d), rejects: rejects.rows, ingests };
+  return { readings: await dumpReadings(d), registry: await dumpRegistry(d), ...(await fileOutcomes(d)) };
 }
 
 function assertSameState(actual: Awaited<ReturnType<typeof state>>, label: string) {

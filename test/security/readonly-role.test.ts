@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { dbEnv, runCli } from '../helpers/cli.js';
-import { freshDatabase, serverUrl, type TestDatabase } from '../helpers/db.js';
+import { freshDatabase, onServer, type TestDatabase } from '../helpers/db.js';
 import { readingLines, registerLine, removeDir, tempDir, writeArchive } from '../ingest/helpers.js';
 
 const prefix = `sec${crypto.randomBytes(4).toString('hex')}`;
@@ -24,15 +24,6 @@ let dir: string;
 let ro: pg.Client;
 let readingsBefore: number;
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: serverUrl() });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 before(async () => {
   db = await freshDatabase('ro');
@@ -49,7 +40,7 @@ before(async () => {
   const ingest = await runCli(['ingest', '--file', file], { env: dbEnv(db.url) });
   assert.equal(ingest.code, 0, ingest.stderr);
 
-  await admin(async (c) => {
+  await onServer(async (c) => {
     await c.query(`CREATE ROLE ${c.escapeIdentifier(login)} LOGIN PASSWORD ${c.escapeLiteral(loginPassword)} IN ROLE ${c.escapeIdentifier(`${prefix}_ro`)}`);
   });
   const url = new URL(db.url);
@@ -63,7 +54,7 @@ before(async () => {
 after(async () => {
   await ro?.end().catch(() => undefined);
   await db?.drop();
-  await admin(async (c) => {
+  await onServer(async (c) => {
     for (const role of [login, `${prefix}_ro`, `${prefix}_rw`]) await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(role)}`);
   });
   removeDir(dir);

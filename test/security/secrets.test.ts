@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { BIN, runCli, type CliResult } from '../helpers/cli.js';
-import { freshDatabase, serverUrl, type TestDatabase } from '../helpers/db.js';
+import { freshDatabase, onServer, type TestDatabase } from '../helpers/db.js';
 import { readingLines, registerLine, writeArchive } from '../ingest/helpers.js';
 import { publish, readingCount, readingPayload, registerPayload, removeDir, uniqueId, waitFor } from '../live/helpers.js';
 import { connectClient, startSecureBroker, type SecureBroker } from './brokers.js';
@@ -67,21 +67,12 @@ function tessdb(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult>
   return runCli(args, { cwd: dir, env: { XDG_CONFIG_HOME: path.join(dir, 'no-config'), ...env } });
 }
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: serverUrl() });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 before(async () => {
   dir = worldDir('secrets');
   db = await freshDatabase('secpw');
   dbName = new URL(db.url).pathname.slice(1);
-  await admin(async (c) => {
+  await onServer(async (c) => {
     await c.query(`CREATE ROLE ${c.escapeIdentifier(role)} LOGIN PASSWORD ${c.escapeLiteral(DB_PASSWORD)}`);
     await c.query(`ALTER DATABASE ${c.escapeIdentifier(dbName)} OWNER TO ${c.escapeIdentifier(role)}`);
   });
@@ -103,7 +94,7 @@ before(async () => {
 after(async () => {
   await broker?.stop();
   await db?.drop();
-  await admin((c) => c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(role)}`));
+  await onServer((c) => c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(role)}`));
   if (dir) removeDir(dir);
 });
 

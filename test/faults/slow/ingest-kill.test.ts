@@ -17,46 +17,27 @@
  * every row in key order), photometers, name mappings, register events, reject counts and ingest
  * records equal those of the clean ingest.
  */
-import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TestDatabase } from '../../helpers/db.js';
-import { generate, removeDir, setupDatabase, tempDir, tessdb, writeConfig } from '../../ingest/helpers.js';
-import { assertSameState, dbState, describeFiles, faultSeed, killScenario, spawnTessdb, type DbState, type FileInfo } from '../ingest-helpers.js';
+import { assertSameState, faultSeed, killScenario, killWorld, type DbState, type FileInfo, type KillWorld } from '../ingest-helpers.js';
 
 const KILLS = 20;
 
-let dir: string;
-let config: string;
+let w: KillWorld;
 let files: FileInfo[];
+let config: string;
 let reference: TestDatabase;
 let referenceState: DbState;
 let db: TestDatabase;
 let loadMs: number;
 
 before(async () => {
-  dir = tempDir('ingest-kill-slow');
-  const made = Promise.all([setupDatabase('ingest_kill20'), setupDatabase('ingest_kill20')]);
-  const g = generate(path.join(dir, 'data'), { photometers: 70, days: 2 });
-  files = describeFiles(g.files);
-  config = writeConfig(dir, { host: 'kill20', data_dirs: [path.join(dir, 'data')] });
-  [reference, db] = await made;
-  for (const d of [reference, db]) {
-    const inv = await tessdb(d, ['inventory', '-q', '-c', config]);
-    assert.equal(inv.code, 0, inv.stderr);
-  }
-  const p = spawnTessdb(reference.url, ['ingest', '-q', '-c', config]);
-  const exit = await p.exited;
-  assert.equal(exit.code, 0, p.stderr());
-  loadMs = exit.at - p.startedAt;
-  referenceState = await dbState(reference);
-  assert.equal(referenceState.readings.count, g.readings);
+  w = await killWorld('ingest-kill20', 1, { photometers: 70, days: 2 });
+  ({ files, config, reference, referenceState, loadMs } = w);
+  [db] = w.others;
 });
 
-after(async () => {
-  await Promise.all([reference?.drop(), db?.drop()]);
-  removeDir(dir);
-});
+after(async () => w?.drop());
 
 test(`${KILLS} kills at random moments of a multi-file ingest, then a normal run: the same database as a clean ingest`, async (t) => {
   const seed = faultSeed();

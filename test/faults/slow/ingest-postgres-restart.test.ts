@@ -16,7 +16,7 @@
  * completes to the same state as the clean ingest.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
+import { freePort } from '../../helpers/broker.js';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { EmbeddedServer } from '../../../src/db/embedded/server.js';
@@ -44,16 +44,6 @@ function step(what: string): void {
   stepStarted = Date.now();
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 const tessdbOn = (d: TestDatabase, args: string[]) => runCli(args, { env: { TESSDB_DATABASE_URL: d.url } });
 
