@@ -9,7 +9,11 @@
  * (redeliveries), rows vs distinct readings (duplicates), peak RSS and whether it stopped growing.
  * On a small machine the publishers may not reach the offered rate: the achieved rate is printed.
  *
- *   npm run bench:load [-- --minutes 5 --factor 2 --sustained R --units 100 --backlog 150000 --threads 2]
+ *   npm run bench:load [-- --minutes 5 --factor 2 --sustained R --units 100 --backlog 150000 --threads 2 --pause-db 0]
+ *
+ * `--pause-db S` pauses the daemon's database writes (SIGUSR1) for S seconds from the end of the first minute,
+ * then resumes them (SIGUSR2): where the publishers cannot outrun the daemon on a small machine, this is the
+ * overload of the loading side (queue overflow, copies dropped, catch-up from the archive under a live stream).
  *
  * Broker: TESSDB_TEST_MQTT_URL, else mosquitto from PATH (max_queued_messages 0), else aedes. A broker
  * with a bounded per-client queue (mosquitto's default is 1,000) drops what it cannot queue: that is
@@ -33,6 +37,8 @@ const UNITS = numberOption('units', 100);
 const BACKLOG = numberOption('backlog', 150_000);
 const GIVEN_RATE = numberOption('sustained', 0);
 const THREADS = numberOption('threads', 2);
+const PAUSE_DB_S = numberOption('pause-db', 0);
+const PAUSE_AT_S = 60;
 const SAMPLE_MS = 5000;
 
 interface Sample {
@@ -153,10 +159,22 @@ async function main(): Promise<void> {
     };
     let finished = false;
     void load.done.finally(() => (finished = true));
+    let pause: 'before' | 'paused' | 'resumed' = PAUSE_DB_S > 0 ? 'before' : 'resumed';
     while (!finished) {
       await sleep(SAMPLE_MS);
+      const t = (performance.now() - started) / 1000;
+      if (pause === 'before' && t >= PAUSE_AT_S) {
+        live.kill('SIGUSR1');
+        pause = 'paused';
+        console.log(`t=${Math.round(t)}s database writes paused (SIGUSR1) for ${PAUSE_DB_S} s`);
+      } else if (pause === 'paused' && t >= PAUSE_AT_S + PAUSE_DB_S) {
+        live.kill('SIGUSR2');
+        pause = 'resumed';
+        console.log(`t=${Math.round(t)}s database writes resumed (SIGUSR2)`);
+      }
       if (!finished) await sample(load.progress().acked);
     }
+    if (pause === 'paused') live.kill('SIGUSR2');
     const { sent, acked: published } = await load.done;
     const publishSeconds = (performance.now() - started) / 1000;
     const loadEnded = performance.now();
@@ -207,6 +225,7 @@ async function main(): Promise<void> {
       achievedOfferedRate: Math.round(published / publishSeconds),
       sentNotAcked: sent - published,
       minutes: MINUTES,
+      databasePausedSeconds: PAUSE_DB_S,
       published,
       archivedLines: lines,
       archivedDistinct,
@@ -224,7 +243,8 @@ async function main(): Promise<void> {
       peakRssMb: Math.max(peakRssMb, peakMidRun),
       recoverySeconds: Math.round(recoverySeconds),
     };
-    console.log(`\nload benchmark: ${FACTOR}× the sustained rate for ${MINUTES} min; broker ${broker.kind}, ${results.cores} cores`);
+    const paused = PAUSE_DB_S > 0 ? `, database writes paused ${PAUSE_DB_S} s from t=${PAUSE_AT_S}s` : '';
+    console.log(`\nload benchmark: ${FACTOR}× the sustained rate for ${MINUTES} min${paused}; broker ${broker.kind}, ${results.cores} cores`);
     const table: [string, string][] = [
       ['sustained rate R (daemon drains a backlog)', `${rate} msg/s`],
       [`offered ${FACTOR}× R / achieved (acknowledged by the broker)`, `${offered} / ${results.achievedOfferedRate} msg/s`],
