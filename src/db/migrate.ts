@@ -108,6 +108,7 @@ export async function createRoles(pool: pg.Pool, schema: string, prefix = 'tessd
     await client.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${s} TO ${rw}`);
     await client.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${rw}`);
     await client.query(`GRANT CREATE ON SCHEMA ${s} TO ${rw}`);
+    await client.query(`GRANT EXECUTE ON FUNCTION ${s}.tessdb_ensure_partition(text) TO ${rw}`);
     return [`${prefix}_ro`, `${prefix}_rw`];
   } finally {
     client.release();

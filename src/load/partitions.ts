@@ -13,14 +13,6 @@ export function partitionName(month: string): string {
   return `readings_${month}`;
 }
 
-function monthBounds(month: string): [string, string] {
-  const y = Number(month.slice(0, 4));
-  const m = Number(month.slice(4, 6));
-  const start = new Date(Date.UTC(y, m - 1, 1));
-  const end = new Date(Date.UTC(y, m, 1));
-  return [start.toISOString(), end.toISOString()];
-}
-
 export class PartitionManager {
   private known = new Set<string>();
 
@@ -43,14 +35,10 @@ export class PartitionManager {
    * for its lock, and if it committed first our CREATE fails as a duplicate, which is fine.
    */
   private async create(client: pg.ClientBase, month: string): Promise<void> {
-    const [from, to] = monthBounds(month);
     await client.query('SAVEPOINT tessdb_partition');
     try {
-      // Bounds are generated timestamps and the identifier is escaped: nothing here comes from input text.
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${client.escapeIdentifier(partitionName(month))} PARTITION OF readings
-           FOR VALUES FROM ('${from}') TO ('${to}')`,
-      );
+      // The function (sql/005) runs with the owner's rights: the read-write role may create partitions too.
+      await client.query('SELECT tessdb_ensure_partition($1)', [month]);
       await client.query('RELEASE SAVEPOINT tessdb_partition');
     } catch (err) {
       await client.query('ROLLBACK TO SAVEPOINT tessdb_partition');

@@ -19,6 +19,7 @@ import { readingLines, registerLine, removeDir, tempDir, writeArchive } from '..
 const prefix = `sec${crypto.randomBytes(4).toString('hex')}`;
 const login = `${prefix}_grafana`;
 const loginPassword = `Ro-${crypto.randomBytes(6).toString('hex')}`;
+const loader = `${prefix}_loader`;
 let db: TestDatabase;
 let dir: string;
 let ro: pg.Client;
@@ -55,7 +56,7 @@ after(async () => {
   await ro?.end().catch(() => undefined);
   await db?.drop();
   await onServer(async (c) => {
-    for (const role of [login, `${prefix}_ro`, `${prefix}_rw`]) await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(role)}`);
+    for (const role of [login, loader, `${prefix}_ro`, `${prefix}_rw`]) await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(role)}`);
   });
   removeDir(dir);
 });
@@ -119,10 +120,35 @@ describe('a login granted the read-only role', () => {
     await denied(`SELECT nextval(pg_get_serial_sequence('names', 'name_id'))`);
     await denied(`SELECT daylight_refresh(ARRAY['stars1'], ARRAY[now() - interval '1000 days'], ARRAY[now()])`);
     await denied(`SET ROLE ${ro.escapeIdentifier(`${prefix}_rw`)}`);
+    await denied(`SELECT tessdb_ensure_partition('209901')`);
   });
 
   it('left the data as it was', async () => {
     assert.equal(Number((await ro.query('SELECT count(*) AS n FROM readings')).rows[0].n), readingsBefore);
     assert.equal(Number((await db.pool.query('SELECT count(*) AS n FROM names')).rows[0].n), 1);
+  });
+});
+
+describe('a login granted the read-write role', () => {
+  it('loads readings of a month that has no partition yet (created through tessdb_ensure_partition)', async () => {
+    const password = `Rw-${crypto.randomBytes(6).toString('hex')}`;
+    await onServer((c) =>
+      c.query(`CREATE ROLE ${c.escapeIdentifier(loader)} LOGIN PASSWORD ${c.escapeLiteral(password)} IN ROLE ${c.escapeIdentifier(`${prefix}_rw`)}`),
+    );
+    const file = writeArchive(path.join(dir, 'b.ndjson.gz'), readingLines('stars1', '2027-03-01T00:01:00', 4));
+    const url = new URL(db.url);
+    url.username = loader;
+    url.password = password;
+    const ingest = await runCli(['ingest', '--file', file], { env: dbEnv(url.toString()) });
+    assert.equal(ingest.code, 0, ingest.stderr);
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n, (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'readings_202703') AS owner
+                                            FROM readings_202703`);
+    assert.equal(rows[0].n, 4);
+    const owner = (await db.pool.query('SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE relname = $1', ['readings'])).rows[0].o;
+    assert.equal(rows[0].owner, owner, 'the partition belongs to the owner of readings, not to the loader');
+  });
+
+  it('cannot pass anything but a month to the partition function', async () => {
+    await assert.rejects(db.pool.query(`SELECT tessdb_ensure_partition('2027; DROP TABLE readings')`), /month must be YYYYMM/);
   });
 });
