@@ -116,6 +116,13 @@ export interface OpenFilesResult {
 export type OpenFileProgress = Map<string, number>;
 
 /**
+ * How many leading lines of the oldest open file the live stream itself committed. Reading them again would
+ * only find duplicates; an estimate that is too high costs nothing worse than a later load, because a file
+ * with dropped messages is ingested whole once it is closed.
+ */
+export type LoadedLive = () => number;
+
+/**
  * Loads what is flushed so far of this daemon's `.part` files (call `ArchiveWriter.flush()` first), from where
  * the previous round stopped (`progress`), so that repeated rounds under overload do not reload the whole file
  * each time. Their reject counts are left to the file's own ingest once it is closed.
@@ -124,12 +131,14 @@ export async function catchUpOpenFiles(
   deps: CatchUpDeps,
   periodSeconds: number,
   progress: OpenFileProgress = new Map(),
+  loadedLive: LoadedLive = () => 0,
   nowMs = Date.now(),
 ): Promise<OpenFilesResult> {
   const since = nowMs - periodSeconds * 1000 * 2 - DAY_MS;
   const result: OpenFilesResult = { files: 0, lines: 0, loaded: [] };
   const open = archiveFilesOf(deps.archiveDir, deps.tag, since, { part: true, nowMs });
   for (const file of progress.keys()) if (!open.includes(file)) progress.delete(file); // closed since
+  if (open.length > 0) progress.set(open[0], Math.max(progress.get(open[0]) ?? 0, loadedLive()));
   for (const file of open) {
     const skipLines = progress.get(file) ?? 0;
     const archive = openArchive(file, { batchLines: deps.liveBatchRows, skipLines });

@@ -371,7 +371,7 @@ export class DbWriter {
       log.warn(`cannot flush the archive to read it back (${errorMessage(err)}): the open file is loaded once it is closed`);
       return;
     }
-    const r = await catchUpOpenFiles(this.catchUpDeps(), this.deps.periodSeconds, this.openFileProgress);
+    const r = await catchUpOpenFiles(this.catchUpDeps(), this.deps.periodSeconds, this.openFileProgress, () => this.loadedLiveOfOpenFile());
     const stats = this.deps.stats;
     stats.catchUpLines += r.lines;
     let inserted = 0;
@@ -382,6 +382,14 @@ export class DbWriter {
       stats.batch(b.ms, b.newest);
     }
     if (r.files) log.info(`caught up the open archive file: ${r.lines} lines, ${inserted} rows inserted`);
+  }
+
+  /** Leading lines of the file being written that were committed live: those before its first dropped message. */
+  private loadedLiveOfOpenFile(): number {
+    const first = this.deps.tracker.openFileFirstSeq;
+    if (first === undefined) return 0;
+    const firstDropped = this.queue.dropped.firstAtOrAfter(first) ?? this.queue.handledThrough + 1;
+    return Math.max(0, firstDropped - first);
   }
 
   private available(): void {

@@ -101,6 +101,14 @@ export class FileTracker {
     this.untrusted ??= reason;
   }
 
+  /**
+   * Number of the first message of the file being written, as far as this tracker knows (the files closed
+   * so far); undefined once the mapping is not trusted.
+   */
+  get openFileFirstSeq(): number | undefined {
+    return this.untrusted === undefined ? this.cum + 1 : undefined;
+  }
+
   noteBatch(note: BatchNote): void {
     this.notes.push(note);
   }

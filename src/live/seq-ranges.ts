@@ -28,6 +28,12 @@ export class SeqRanges {
     return this.ranges.some(([a, b]) => a <= to && b >= from);
   }
 
+  /** The smallest number of the ranges that is ≥ `n`, if any. */
+  firstAtOrAfter(n: number): number | undefined {
+    for (const [a, b] of this.ranges) if (b >= n) return Math.max(a, n);
+    return undefined;
+  }
+
   /** How many numbers of the ranges lie in from..to. */
   countIn(from: number, to: number): number {
     let n = 0;

@@ -132,6 +132,10 @@ describe('queue and file bookkeeping', () => {
     assert.ok(r.overlaps(2, 4) && r.overlaps(8, 20) && !r.overlaps(3, 4));
     assert.equal(r.countIn(2, 7), 4);
     assert.equal(r.countIn(9, 20), 0);
+    assert.equal(r.firstAtOrAfter(0), 1);
+    assert.equal(r.firstAtOrAfter(3), 5);
+    assert.equal(r.firstAtOrAfter(6), 6);
+    assert.equal(r.firstAtOrAfter(9), undefined);
     r.prune(6);
     assert.ok(!r.overlaps(1, 6) && r.overlaps(7, 7));
   });
@@ -174,6 +178,7 @@ describe('queue and file bookkeeping', () => {
     t.onClosed(closed('20261122T150000Z', 4)); // messages 1-4
     t.onClosed(closed('20261122T160000Z', 3)); // 5-7
     t.onClosed(closed('20261122T170000Z', 2)); // 8-9
+    assert.equal(t.openFileFirstSeq, 10);
     const reading = { kind: 'reading' } as unknown as ClassifiedMessage;
     const bad = { kind: 'reject', reject: { reason: 'invalid_json', name: null, day: new Date(0), detail: 'payload is not JSON', sample: '' } } as const;
     const entries = [1, 2, 3, 4, 5, 6].map((seq) => ({ seq, rec: seq === 4 ? bad : reading }));
@@ -193,6 +198,7 @@ describe('queue and file bookkeeping', () => {
     const rest = t.takeDue(9, dropped);
     assert.deepEqual(rest.map((d) => d.action), ['catch-up', 'record']);
     t.distrust('disk full');
+    assert.equal(t.openFileFirstSeq, undefined);
     t.onClosed(closed('20261122T180000Z', 1));
     assert.equal(t.takeDue(10, dropped)[0].action, 'catch-up');
   });
