@@ -6,7 +6,7 @@
  * the payload is still checked by the same ajv validator, and the row is only built when the generic
  * path would load the very same values.
  */
-import type { EncodedReading } from '../load/encoded.js';
+import { flat, type EncodedReading } from '../load/encoded.js';
 import { finite, int16, int32, real } from '../load/encode.js';
 import type { ReadingPayload } from '../model/schemas.js';
 import { MAX_FUTURE_MS, MIN_TSTAMP_MS, parseTstampMs } from '../model/timestamp.js';
@@ -61,7 +61,21 @@ function encode(p: ReadingPayload, ms: number, source: string): string | null {
       col(p.az ?? p.azi, real) + col(p.alt, real) + col(p.long, finite) + col(p.lat, finite) + col(p.height, real) +
       col(f2.freq, real) + col(f2.mag, real) + col(f3.freq, real) + col(f3.mag, real) + col(f4.freq, real) + col(f4.mag, real);
   }
-  return misfit ? null : cols;
+  return misfit ? null : flat(cols);
+}
+
+/** Normalised names by spelling: one shared string per photometer instead of one per row. */
+const names = new Map<string, string>();
+const MAX_NAMES = 100_000;
+
+function normalName(raw: string): string {
+  let n = names.get(raw);
+  if (n === undefined) {
+    n = raw.trim().toLowerCase();
+    if (names.size >= MAX_NAMES) names.clear();
+    names.set(raw, n);
+  }
+  return n;
 }
 
 /**
@@ -86,5 +100,5 @@ export function fastReading(value: unknown, line: string, topicPrefix: string): 
   const cols = encode(p, ms, own ? 'publisher' : 'subscriber');
   if (cols === null) return null;
   const mag = p.F1 === undefined ? p.mag : p.F1.mag;
-  return { name: p.name.trim().toLowerCase(), ms, saturated: mag === 0, cols, badField: null, origin: line };
+  return { name: normalName(p.name), ms, saturated: mag === 0, cols, badField: null, origin: line };
 }
