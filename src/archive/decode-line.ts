@@ -25,10 +25,10 @@ function digits(s: string, from: number, to: number): number {
 }
 
 /**
- * Parses `rx`. The writer's own format `YYYY-MM-DDTHH:MM:SS.sssZ` takes a fast path (about 5× faster than
- * `new Date(string)`, which matters at 400k lines/s); anything else goes through `new Date`.
+ * `rx` in the writer's own format `YYYY-MM-DDTHH:MM:SS.sssZ` as epoch ms, or NaN for anything else
+ * (about 5× faster than `new Date(string)`, which matters at 400k lines/s).
  */
-export function parseRx(s: string): Date {
+export function parseRxMs(s: string): number {
   if (s.length === 24 && s.charCodeAt(10) === 0x54 && s.charCodeAt(23) === 0x5a && s.charCodeAt(19) === 0x2e) {
     const y = digits(s, 0, 4);
     const mo = digits(s, 5, 7);
@@ -39,11 +39,16 @@ export function parseRx(s: string): Date {
     const ms = digits(s, 20, 23);
     if (y >= 100 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && sec <= 59) {
       const t = Date.UTC(y, mo - 1, d, h, mi, sec, ms);
-      const check = new Date(t);
-      if (check.getUTCDate() === d) return check;
+      if (new Date(t).getUTCDate() === d) return t;
     }
   }
-  return new Date(s);
+  return NaN;
+}
+
+/** Parses `rx`: the writer's own format takes the fast path ({@link parseRxMs}); anything else goes through `new Date`. */
+export function parseRx(s: string): Date {
+  const t = parseRxMs(s);
+  return Number.isNaN(t) ? new Date(s) : new Date(t);
 }
 
 function fail(detail: string): never {

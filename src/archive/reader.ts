@@ -1,6 +1,6 @@
 /** Streaming archive reader used by `tessdb ingest`: gzip NDJSON file → batches of decoded lines. */
 import type { ArchiveMessage } from '../model/types.js';
-import { decodeArchiveLine } from './decode-line.js';
+import { archiveMessageFromObject, decodeArchiveLine } from './decode-line.js';
 import { MAX_ARCHIVE_LINE_BYTES } from './encode-line.js';
 import { GunzipSource } from './gunzip-source.js';
 import { LineSplitter, type SplitLine } from './line-splitter.js';
@@ -56,8 +56,14 @@ function isBlank(line: string): boolean {
   return line.length === 0 || (line.charCodeAt(0) !== 0x7b && line.trim().length === 0);
 }
 
-/** Decodes one split line into an ArchiveLine, or null for a blank line; updates `stats`. */
-function toArchiveLine(line: SplitLine, lineNo: number, stats: ArchiveReadStats): ArchiveLine | null {
+/** `parsed` argument of {@link toArchiveLine} when the line has not been through JSON.parse yet. */
+export const NOT_PARSED: unique symbol = Symbol('not parsed');
+
+/**
+ * Decodes one split line into an ArchiveLine, or null for a blank line; updates `stats`. `parsed`:
+ * the line's JSON.parse result when the caller already has it.
+ */
+export function toArchiveLine(line: SplitLine, lineNo: number, stats: ArchiveReadStats, parsed: unknown = NOT_PARSED): ArchiveLine | null {
   stats.lines++;
   if (typeof line !== 'string') {
     stats.invalid++;
@@ -68,7 +74,7 @@ function toArchiveLine(line: SplitLine, lineNo: number, stats: ArchiveReadStats)
     return null;
   }
   try {
-    return { lineNo, message: decodeArchiveLine(line) };
+    return { lineNo, message: parsed === NOT_PARSED ? decodeArchiveLine(line) : archiveMessageFromObject(parsed) };
   } catch (e) {
     stats.invalid++;
     return { lineNo, error: `line ${lineNo}: ${(e as Error).message}`, raw: clip(line) };
@@ -79,27 +85,19 @@ function partialLineBytes(line: SplitLine): number {
   return typeof line === 'string' ? Buffer.byteLength(line) : line.overlong;
 }
 
-async function* readBatches(path: string, batchLines: number, skipLines: number, stats: ArchiveReadStats): AsyncGenerator<ArchiveLine[]> {
+/**
+ * The lines of a gzip archive in file order, blank and invalid ones included, in the groups the
+ * splitter returns them; the unterminated last line is included unless the stream was truncated.
+ * Updates `stats.bytesRead`, `truncated` and `truncatedDetail` (not the line counters).
+ */
+export async function* readLineGroups(path: string, stats: ArchiveReadStats): AsyncGenerator<SplitLine[]> {
   const source = new GunzipSource(path);
   const splitter = new LineSplitter(MAX_ARCHIVE_LINE_BYTES);
-  let lineNo = 0;
-  let batch: ArchiveLine[] = [];
   try {
     for (let chunk = await source.next(); chunk !== null; chunk = await source.next()) {
       stats.bytesRead = source.bytesRead;
-      for (const line of splitter.push(chunk)) {
-        if (++lineNo <= skipLines) {
-          stats.lines++;
-          continue;
-        }
-        const item = toArchiveLine(line, lineNo, stats);
-        if (item === null) continue;
-        batch.push(item);
-        if (batch.length >= batchLines) {
-          yield batch;
-          batch = [];
-        }
-      }
+      const lines = splitter.push(chunk);
+      if (lines.length > 0) yield lines;
     }
     const tail = splitter.end();
     if (source.truncatedDetail !== undefined) {
@@ -107,14 +105,33 @@ async function* readBatches(path: string, batchLines: number, skipLines: number,
       stats.truncatedDetail =
         tail === null ? source.truncatedDetail : `${source.truncatedDetail}; dropped a partial last line of ${partialLineBytes(tail)} bytes`;
     } else if (tail !== null) {
-      const item = toArchiveLine(tail, ++lineNo, stats);
-      if (item !== null) batch.push(item);
+      yield [tail];
     }
-    if (batch.length > 0) yield batch;
   } finally {
     stats.bytesRead = source.bytesRead;
     source.destroy();
   }
+}
+
+async function* readBatches(path: string, batchLines: number, skipLines: number, stats: ArchiveReadStats): AsyncGenerator<ArchiveLine[]> {
+  let lineNo = 0;
+  let batch: ArchiveLine[] = [];
+  for await (const lines of readLineGroups(path, stats)) {
+    for (const line of lines) {
+      if (++lineNo <= skipLines) {
+        stats.lines++;
+        continue;
+      }
+      const item = toArchiveLine(line, lineNo, stats);
+      if (item === null) continue;
+      batch.push(item);
+      if (batch.length >= batchLines) {
+        yield batch;
+        batch = [];
+      }
+    }
+  }
+  if (batch.length > 0) yield batch;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Validate the merged layers against the schema, fill defaults, and explain errors naming key and file. */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { cachedValidator } from '../util/validator-cache.js';
 import { UserError } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
 import { configSchema, type Config } from './schema.js';
@@ -9,7 +10,7 @@ let compiled: ValidateFunction | undefined;
 
 /** Compiled on first use, so `--help` and `--version` do not pay for it. */
 function validator(): ValidateFunction {
-  compiled ??= new Ajv({ useDefaults: true, allErrors: false, strict: false }).compile(configSchema);
+  compiled ??= cachedValidator('config', configSchema, { useDefaults: true, allErrors: false, strict: false });
   return compiled;
 }
 

@@ -33,6 +33,29 @@ export class DaylightRanges {
     }
   }
 
+  /**
+   * Note rows given by name and epoch ms; consecutive rows of the same name (the usual case within a
+   * batch) cost one comparison each instead of a map lookup.
+   */
+  addRows(rows: ReadonlyArray<{ name: string; ms: number }>): void {
+    let name: string | undefined;
+    let range: [number, number] | undefined;
+    for (const r of rows) {
+      if (r.name !== name) {
+        name = r.name;
+        range = this.ranges.get(name);
+        if (range === undefined) {
+          range = [r.ms, r.ms];
+          this.ranges.set(name, range);
+          continue;
+        }
+      }
+      const t = r.ms;
+      if (t < range![0]) range![0] = t;
+      if (t > range![1]) range![1] = t;
+    }
+  }
+
   get size(): number {
     return this.ranges.size;
   }
@@ -103,6 +126,34 @@ export function tentativeDaylight<R extends { name: string; tstamp: Date; mag: n
     flags.forEach((f, i) => f && flagged.add(list[i]));
   }
   return flagged;
+}
+
+/**
+ * {@link tentativeDaylight} for encoded rows (src/load/encoded.ts): flags by row index, or null when
+ * no row is saturated (then no row is flagged).
+ */
+export function tentativeDaylightRows(rows: ReadonlyArray<{ name: string; ms: number; saturated: boolean }>): Uint8Array | null {
+  let saturated = false;
+  for (const r of rows) {
+    if (!r.saturated) continue;
+    saturated = true;
+    break;
+  }
+  if (!saturated) return null;
+  const flags = new Uint8Array(rows.length);
+  const byName = new Map<string, number[]>();
+  for (let i = 0; i < rows.length; i++) {
+    const list = byName.get(rows[i].name);
+    if (list) list.push(i);
+    else byName.set(rows[i].name, [i]);
+  }
+  for (const list of byName.values()) {
+    if (list.length < 2 * DAYLIGHT_HALF_WINDOW + 1) continue;
+    list.sort((a, b) => rows[a].ms - rows[b].ms);
+    const f = daylightFlags(list.map((i) => (rows[i].saturated ? 0 : 1)));
+    for (let k = 0; k < list.length; k++) if (f[k]) flags[list[k]] = 1;
+  }
+  return flags;
 }
 
 /**

@@ -7,7 +7,8 @@ import type { Reading } from '../model/types.js';
 import type { ReadingLoader, BatchCounts, Attribution } from '../load/loader.js';
 import type { RejectCounter } from '../load/rejects.js';
 import { rebuildRegistry, recordRegisterEvents, loadRegistrySnapshot } from '../registry/index.js';
-import { tentativeDaylight, type DaylightRanges } from '../filter/daylight.js';
+import { tentativeDaylightRows, type DaylightRanges } from '../filter/daylight.js';
+import { encodedFromReading, type EncodedReading } from '../load/encoded.js';
 import type { SourceBatch } from './sources/index.js';
 
 export interface BatchState {
@@ -15,6 +16,8 @@ export interface BatchState {
   /** True once this transaction changed the registry (the shared cache must be invalidated). */
   registryChanged: boolean;
   pending: Reading[];
+  /** Encoded rows waiting to be loaded (file ingest); loaded before `pending`. */
+  rows?: EncodedReading[];
   /**
    * Time ranges of the readings loaded in this transaction, per name: pass them to `refreshDaylight`
    * once, just before COMMIT (src/filter/daylight.ts).
@@ -37,12 +40,15 @@ export async function flushReadings(
   state: BatchState,
   rejects: RejectCounter,
 ): Promise<BatchCounts> {
-  const readings = state.pending;
+  const rows = state.rows ?? [];
+  if (state.rows) state.rows = [];
+  for (const r of state.pending) rows.push(encodedFromReading(r));
   state.pending = [];
-  if (readings.length === 0) return { inserted: 0, duplicates: 0, rejected: 0 };
-  if (!state.daylight) return loader.load(client, readings, state.attribution, rejects);
-  const counts = await loader.load(client, readings, state.attribution, rejects, tentativeDaylight(readings));
+  if (rows.length === 0) return { inserted: 0, duplicates: 0, rejected: 0 };
+  if (!state.daylight) return loader.loadEncoded(client, rows, state.attribution, rejects);
+  const flags = tentativeDaylightRows(rows) ?? new Uint8Array(rows.length);
+  const counts = await loader.loadEncoded(client, rows, state.attribution, rejects, flags);
   // Flags can only change around readings that were stored now (all duplicates: nothing to recompute).
-  if (counts.inserted > 0) state.daylight.add(readings);
+  if (counts.inserted > 0) state.daylight.addRows(rows);
   return counts;
 }

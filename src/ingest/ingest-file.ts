@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import type pg from 'pg';
 import type { ReadingLoader } from '../load/loader.js';
+import { encodedFromReading } from '../load/encoded.js';
 import { RejectCounter, saveRejects } from '../load/rejects.js';
 import { errorMessage } from '../util/errors.js';
 import { DaylightRanges, refreshDaylight } from '../filter/daylight.js';
@@ -106,7 +107,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
   try {
     await client.query('BEGIN');
     const daylight = new DaylightRanges();
-    const state: BatchState = { attribution: await deps.registry.current(client), registryChanged: false, pending: [], daylight };
+    const state: BatchState = { attribution: await deps.registry.current(client), registryChanged: false, pending: [], rows: [], daylight };
     const source = openSource(file.kind, file.path, deps.source);
     const add = (c: { inserted: number; duplicates: number }) => {
       result.inserted += c.inserted;
@@ -123,8 +124,10 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
         await inflight;
         await applyRegisters(client, batch, state);
       }
-      for (const r of batch.readings) state.pending.push(r);
-      if (state.pending.length >= deps.batchRows) {
+      const rows = state.rows!;
+      for (const r of batch.readings) rows.push(encodedFromReading(r));
+      if (batch.encoded) for (const r of batch.encoded) rows.push(r);
+      if (rows.length >= deps.batchRows) {
         await inflight;
         inflight = flush();
         inflight.catch(() => undefined); // awaited below; this only stops it counting as unhandled meanwhile

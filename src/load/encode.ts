@@ -14,10 +14,10 @@ const INT16 = 32767;
 const REAL_MAX = 3.4e38;
 
 type Check = (v: number) => boolean;
-const int32: Check = (v) => Number.isInteger(v) && v >= -INT32 - 1 && v <= INT32;
-const int16: Check = (v) => Number.isInteger(v) && v >= -INT16 - 1 && v <= INT16;
-const real: Check = (v) => Number.isFinite(v) && Math.abs(v) <= REAL_MAX;
-const finite: Check = (v) => Number.isFinite(v);
+export const int32: Check = (v) => Number.isInteger(v) && v >= -INT32 - 1 && v <= INT32;
+export const int16: Check = (v) => Number.isInteger(v) && v >= -INT16 - 1 && v <= INT16;
+export const real: Check = (v) => Number.isFinite(v) && Math.abs(v) <= REAL_MAX;
+export const finite: Check = (v) => Number.isFinite(v);
 
 let badField: string | null = null;
 
@@ -28,16 +28,25 @@ function value(field: string, v: number | null, fits: Check): string {
   return '';
 }
 
-/** Returns the COPY row, or the name of the first field that does not fit its column. */
-export function encodeReading(nameId: number, r: Reading): string | { badField: string } {
+/**
+ * The COPY columns after `name_id` (each preceded by a tab, no newline), or the name of the first
+ * field that does not fit its column.
+ */
+export function encodeColumns(r: Reading): string | { badField: string } {
   badField = null;
-  const row =
-    `${nameId}\t${r.tstamp.toISOString()}\t${r.tstampSource}\t${r.loadSource}` +
+  const cols =
+    `\t${r.tstamp.toISOString()}\t${r.tstampSource}\t${r.loadSource}` +
     `\t${value('seq', r.seq, int32)}\t${value('freq', r.freq, real)}\t${value('mag', r.mag, real)}` +
     `\t${value('tamb', r.tamb, real)}\t${value('tsky', r.tsky, real)}\t${value('wdbm', r.wdbm, int16)}` +
     `\t${value('rev', r.rev, int16)}\t${value('azimuth', r.azimuth, real)}\t${value('altitude', r.altitude, real)}` +
     `\t${value('longitude', r.longitude, finite)}\t${value('latitude', r.latitude, finite)}\t${value('height', r.height, real)}` +
     `\t${value('freq2', r.freq2, real)}\t${value('mag2', r.mag2, real)}\t${value('freq3', r.freq3, real)}` +
-    `\t${value('mag3', r.mag3, real)}\t${value('freq4', r.freq4, real)}\t${value('mag4', r.mag4, real)}\n`;
-  return badField === null ? row : { badField };
+    `\t${value('mag3', r.mag3, real)}\t${value('freq4', r.freq4, real)}\t${value('mag4', r.mag4, real)}`;
+  return badField === null ? cols : { badField };
+}
+
+/** Returns the COPY row, or the name of the first field that does not fit its column. */
+export function encodeReading(nameId: number, r: Reading): string | { badField: string } {
+  const cols = encodeColumns(r);
+  return typeof cols === 'string' ? `${nameId}${cols}\n` : cols;
 }

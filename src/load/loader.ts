@@ -8,14 +8,18 @@
 import type pg from 'pg';
 import type { Reading } from '../model/types.js';
 import { ChunkBuilder, copyChunks } from './copy.js';
-import { encodeReading, READING_COLUMNS } from './encode.js';
+import { READING_COLUMNS } from './encode.js';
+import { encodedFromReading, readingOf, type EncodedReading } from './encoded.js';
+import { MonthSet } from './month-set.js';
 import type { NameIds } from './names.js';
-import { monthKey, type PartitionManager } from './partitions.js';
+import type { PartitionManager } from './partitions.js';
 import type { RejectCounter } from './rejects.js';
 
 export interface Attribution {
   /** The photometer a name stands for at time t, or null when the name is not registered then. */
   resolve(name: string, t: Date): { mac: string; authorised: boolean } | null;
+  /** The same with t in epoch ms (no Date needed), when the attribution offers it. */
+  resolveMs?(name: string, ms: number): { mac: string; authorised: boolean } | null;
 }
 
 export interface LoaderOptions {
@@ -26,6 +30,16 @@ export interface BatchCounts {
   inserted: number;
   duplicates: number;
   rejected: number;
+}
+
+/** COPY chunk size: fewer, larger writes to the socket. */
+const CHUNK_BYTES = 256 * 1024;
+
+interface Built {
+  chunks: string[];
+  rows: number;
+  months: string[];
+  firstKey: [number, Date] | undefined;
 }
 
 const BASE_COLUMNS = READING_COLUMNS.join(', ');
@@ -55,31 +69,33 @@ export class ReadingLoader {
     rejects: RejectCounter,
     daylight?: ReadonlySet<Reading>,
   ): Promise<BatchCounts> {
-    const accepted = this.gate(readings, attribution, rejects);
-    await this.names.resolve(accepted.map((r) => r.name));
-    const builder = new ChunkBuilder();
-    const months = new Set<string>();
-    let firstKey: [number, Date] | undefined;
-    for (const r of accepted) {
-      const nameId = this.names.get(r.name)!;
-      const row = encodeReading(nameId, r);
-      if (typeof row !== 'string') {
-        rejects.add({ reason: 'invalid_payload', name: r.name, day: r.tstamp, detail: `field "${row.badField}" is out of range for its column`, sample: JSON.stringify(r) });
-        continue;
-      }
-      firstKey ??= [nameId, r.tstamp];
-      builder.add(daylight ? `${row.slice(0, -1)}\t${daylight.has(r) ? 't' : 'f'}\n` : row);
-      months.add(monthKey(r.tstamp));
-    }
-    const rejected = readings.length - builder.rows;
-    if (builder.rows === 0) return { inserted: 0, duplicates: 0, rejected };
-    await this.partitions.ensure(client, months);
-    const chunks = builder.finish();
+    const rows = readings.map(encodedFromReading);
+    const flags = daylight ? Uint8Array.from(readings, (r) => (daylight.has(r) ? 1 : 0)) : undefined;
+    return this.loadEncoded(client, rows, attribution, rejects, flags);
+  }
+
+  /**
+   * Encoded rows (src/load/encoded.ts) in file order. `daylight`: per row, 1 to store it with
+   * daylight = true; without it the column is left to its default (false) for `refreshDaylight` to set.
+   */
+  async loadEncoded(
+    client: pg.ClientBase,
+    rows: readonly EncodedReading[],
+    attribution: Attribution,
+    rejects: RejectCounter,
+    daylight?: Uint8Array,
+  ): Promise<BatchCounts> {
+    const accepted = this.gate(rows, attribution, rejects);
+    await this.names.resolve(accepted.names);
+    const built = this.build(rows, accepted.ok, rejects, daylight);
+    const rejected = rows.length - built.rows;
+    if (built.rows === 0) return { inserted: 0, duplicates: 0, rejected };
+    await this.partitions.ensure(client, built.months);
     const columns = columnsOf(daylight !== undefined);
-    const inserted = (await this.shouldStage(client, firstKey!))
-      ? await this.viaStaging(client, chunks, columns)
-      : await this.plainOrStaging(client, chunks, columns);
-    const duplicates = builder.rows - inserted;
+    const inserted = (await this.shouldStage(client, built.firstKey!))
+      ? await this.viaStaging(client, built.chunks, columns)
+      : await this.plainOrStaging(client, built.chunks, columns);
+    const duplicates = built.rows - inserted;
     this.expectDuplicates = duplicates > 0;
     return { inserted, duplicates, rejected };
   }
@@ -90,19 +106,50 @@ export class ReadingLoader {
     this.expectDuplicates = false;
   }
 
-  private gate(readings: Reading[], attribution: Attribution, rejects: RejectCounter): Reading[] {
-    const accepted: Reading[] = [];
-    for (const r of readings) {
-      const unit = attribution.resolve(r.name, r.tstamp);
+  /** Registration and authorisation, per row: `ok[i]` = 1 when row i may be loaded. */
+  private gate(rows: readonly EncodedReading[], attribution: Attribution, rejects: RejectCounter): { ok: Uint8Array; names: Set<string> } {
+    const ok = new Uint8Array(rows.length);
+    const names = new Set<string>();
+    const byMs = attribution.resolveMs?.bind(attribution);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      const unit = byMs ? byMs(r.name, r.ms) : attribution.resolve(r.name, new Date(r.ms));
       if (!unit) {
-        rejects.add({ reason: 'unregistered', name: r.name, day: r.tstamp, detail: `no photometer registered as "${r.name}" at ${r.tstamp.toISOString()}`, sample: JSON.stringify(r) });
+        const t = new Date(r.ms);
+        rejects.add({ reason: 'unregistered', name: r.name, day: t, detail: `no photometer registered as "${r.name}" at ${t.toISOString()}`, sample: JSON.stringify(readingOf(r)) });
       } else if (this.options.requireAuthorisation && !unit.authorised) {
-        rejects.add({ reason: 'not_authorised', name: r.name, day: r.tstamp, detail: `photometer ${unit.mac} ("${r.name}") is not authorised`, sample: JSON.stringify(r) });
+        rejects.add({ reason: 'not_authorised', name: r.name, day: new Date(r.ms), detail: `photometer ${unit.mac} ("${r.name}") is not authorised`, sample: JSON.stringify(readingOf(r)) });
       } else {
-        accepted.push(r);
+        ok[i] = 1;
+        names.add(r.name);
       }
     }
-    return accepted;
+    return { ok, names };
+  }
+
+  /** The accepted rows as COPY text in large chunks, with the months they fall in and the first row's key. */
+  private build(rows: readonly EncodedReading[], ok: Uint8Array, rejects: RejectCounter, daylight: Uint8Array | undefined): Built {
+    const builder = new ChunkBuilder(CHUNK_BYTES);
+    const months = new MonthSet();
+    let firstKey: [number, Date] | undefined;
+    let lastName = '';
+    let nameId = 0;
+    for (let i = 0; i < rows.length; i++) {
+      if (ok[i] === 0) continue;
+      const r = rows[i];
+      if (r.name !== lastName) {
+        lastName = r.name;
+        nameId = this.names.get(r.name)!;
+      }
+      if (r.cols === null) {
+        rejects.add({ reason: 'invalid_payload', name: r.name, day: new Date(r.ms), detail: `field "${r.badField}" is out of range for its column`, sample: JSON.stringify(readingOf(r)) });
+        continue;
+      }
+      firstKey ??= [nameId, new Date(r.ms)];
+      builder.add(daylight === undefined ? `${nameId}${r.cols}\n` : daylight[i] === 1 ? `${nameId}${r.cols}\tt\n` : `${nameId}${r.cols}\tf\n`);
+      months.add(r.ms);
+    }
+    return { chunks: builder.finish(), rows: builder.rows, months: months.keys(), firstKey };
   }
 
   private async shouldStage(client: pg.ClientBase, [nameId, tstamp]: [number, Date]): Promise<boolean> {

@@ -3,7 +3,8 @@
  * ~0.3 s, which commands that never look at a payload should not pay at start-up).
  * `allErrors: false`: validation stops at the first problem, which is all a reject needs.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { cachedValidator } from '../util/validator-cache.js';
 import { readingSchema, registerSchema, type ReadingPayload, type RegisterPayload } from './schemas.js';
 
 /** The first problem found in a payload. */
@@ -18,8 +19,8 @@ let compiled: { reading: ValidateFunction<ReadingPayload>; register: ValidateFun
 
 function validators() {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: false, allowUnionTypes: true, strict: true, strictRequired: false });
-    compiled = { reading: ajv.compile<ReadingPayload>(readingSchema), register: ajv.compile<RegisterPayload>(registerSchema) };
+    const options = { allErrors: false, allowUnionTypes: true, strict: true, strictRequired: false };
+    compiled = { reading: cachedValidator<ReadingPayload>('reading', readingSchema, options), register: cachedValidator<RegisterPayload>('register', registerSchema, options) };
   }
   return compiled;
 }

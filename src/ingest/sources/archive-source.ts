@@ -1,41 +1,78 @@
-/** `.ndjson.gz` archives written by `tessdb live`: lines → classified messages → records. */
-import { openArchive } from '../../archive/reader.js';
+/**
+ * `.ndjson.gz` archives written by `tessdb live`: lines → encoded readings, register events and
+ * rejects. Plain readings take the fast path (src/archive/archive-fast.ts); every other line is
+ * decoded and classified by the generic path, which alone decides rejects.
+ */
+import { fastReading } from '../../archive/archive-fast.js';
+import { parseRx } from '../../archive/decode-line.js';
+import { NOT_PARSED, readLineGroups, toArchiveLine, type ArchiveReadStats } from '../../archive/reader.js';
+import type { SplitLine } from '../../archive/line-splitter.js';
+import { encodedFromReading, type EncodedReading } from '../../load/encoded.js';
 import { classifyMessage } from '../../model/classify.js';
 import type { RecordSource, SourceBatch, SourceOptions } from './types.js';
 
+function emptyBatch(): SourceBatch & { encoded: EncodedReading[] } {
+  return { readings: [], encoded: [], registers: [], rejects: [], lines: 0 };
+}
+
+/** JSON.parse of a line that looks like an object, or NOT_PARSED (then the generic path parses it and reports why). */
+function parseObjectLine(line: SplitLine): unknown {
+  if (typeof line !== 'string' || line.charCodeAt(0) !== 0x7b) return NOT_PARSED;
+  try {
+    return JSON.parse(line);
+  } catch {
+    return NOT_PARSED;
+  }
+}
+
 export function archiveSource(path: string, opts: SourceOptions): RecordSource {
-  const archive = openArchive(path, { batchLines: opts.batchLines });
+  const stats: ArchiveReadStats = { lines: 0, blank: 0, invalid: 0, bytesRead: 0, truncated: false };
+  const batchLines = Math.max(1, Math.floor(opts.batchLines));
   const classifyOptions = { topicPrefix: opts.topicPrefix };
-  // Lines that cannot be decoded have no time of their own: count them on the day of the last good one.
-  let lastDay = new Date(0);
+  const prefix = opts.topicPrefix;
+  // Lines that cannot be decoded have no time of their own: count them on the day of the last good one,
+  // kept as the line itself for fast-path lines (its rx is parsed again only when needed).
+  let lastGood: Date | string = new Date(0);
+  const lastDay = (): Date => (typeof lastGood === 'string' ? parseRx((JSON.parse(lastGood) as { rx: string }).rx) : lastGood);
+
   async function* batches(): AsyncGenerator<SourceBatch> {
-    for await (const lines of archive.batches) {
-      const batch: SourceBatch = { readings: [], registers: [], rejects: [], lines: lines.length };
-      for (const line of lines) {
-        if (!line.message) {
-          batch.rejects.push({
-            reason: 'bad_line',
-            name: null,
-            day: lastDay,
-            detail: line.error ?? `line ${line.lineNo}: unreadable`,
-            sample: line.raw ?? '',
-          });
-          continue;
+    let lineNo = 0;
+    let batch = emptyBatch();
+    for await (const group of readLineGroups(path, stats)) {
+      for (const line of group) {
+        lineNo++;
+        const value = parseObjectLine(line);
+        const fast = value === NOT_PARSED ? null : fastReading(value, line as string, prefix);
+        if (fast !== null) {
+          stats.lines++;
+          batch.encoded.push(fast);
+          lastGood = line as string;
+        } else {
+          const item = toArchiveLine(line, lineNo, stats, value);
+          if (item === null) continue;
+          if (!item.message) {
+            batch.rejects.push({ reason: 'bad_line', name: null, day: lastDay(), detail: item.error ?? `line ${item.lineNo}: unreadable`, sample: item.raw ?? '' });
+          } else {
+            lastGood = item.message.rx;
+            const c = classifyMessage(item.message, classifyOptions);
+            if (c.kind === 'reading') batch.encoded.push(encodedFromReading(c.reading));
+            else if (c.kind === 'register') batch.registers.push(c.event);
+            else batch.rejects.push(c.reject);
+          }
         }
-        lastDay = line.message.rx;
-        const c = classifyMessage(line.message, classifyOptions);
-        if (c.kind === 'reading') batch.readings.push(c.reading);
-        else if (c.kind === 'register') batch.registers.push(c.event);
-        else batch.rejects.push(c.reject);
+        if (++batch.lines >= batchLines) {
+          yield batch;
+          batch = emptyBatch();
+        }
       }
-      yield batch;
     }
+    if (batch.lines > 0) yield batch;
   }
   return {
     batches: batches(),
     stats: () => ({
-      truncated: archive.stats.truncated,
-      problem: archive.stats.truncated ? archive.stats.truncatedDetail ?? 'truncated gzip stream' : undefined,
+      truncated: stats.truncated,
+      problem: stats.truncated ? stats.truncatedDetail ?? 'truncated gzip stream' : undefined,
     }),
   };
 }

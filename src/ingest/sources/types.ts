@@ -1,9 +1,12 @@
 /** What every file reader (archive, IDA, CSV) yields: records in file order, grouped in batches. */
 import type { CsvFormatConfig } from '../../config/schema.js';
+import type { EncodedReading } from '../../load/encoded.js';
 import type { Reading, RegisterEvent, Reject } from '../../model/types.js';
 
 export interface SourceBatch {
   readings: Reading[];
+  /** Readings already encoded for COPY, in input order (a source uses either these or `readings`). */
+  encoded?: EncodedReading[];
   registers: RegisterEvent[];
   rejects: Reject[];
   /** Input lines (or records) this batch covers, rejects included. */
