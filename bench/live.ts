@@ -9,6 +9,7 @@
  *
  * Broker: TESSDB_TEST_MQTT_URL, else mosquitto from PATH, else aedes (test/helpers/broker.ts).
  * Database: TESSDB_BENCH_DATABASE_URL, else a throwaway embedded PostgreSQL.
+ * Profiling: TESSDB_BENCH_LIVE_NODE_ARGS adds node options to the `tessdb live` process (e.g. --cpu-prof).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,6 +33,8 @@ const N = opt('messages', 100_000);
 const RATE = opt('rate', 1000);
 const SECONDS = opt('seconds', 20);
 const UNITS = 100;
+/** Extra node options for the `tessdb live` child, e.g. TESSDB_BENCH_LIVE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const nodeArgs = (process.env.TESSDB_BENCH_LIVE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 /** Polls the peak RSS (VmHWM) of `child` into `into.mb` every 100 ms. */
 function peakRss(child: ChildProcess, into: { mb: number }): NodeJS.Timeout {
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
       `[live]`, `stats_s = 3600`,
     ].join('\n'));
     const startLive = () => {
-      const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'tessdb.js'), 'live', '-q', '-c', cfg], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'tessdb.js'), 'live', '-q', '-c', cfg], { env, stdio: ['ignore', 'ignore', 'inherit'] });
       return child;
     };
     // Register the units, let live create its persistent session, then stop it and queue the backlog.

@@ -17,6 +17,7 @@ import { RegistryCache } from '../ingest/registry-cache.js';
 import { NameIds } from '../load/names.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { batchAcksPerTurn } from './ack-batching.js';
 import { archiveFilesOf } from './catch-up.js';
 import { DbWriter, type DbWriterSettings } from './db-writer.js';
 import { FileTracker } from './file-records.js';
@@ -252,6 +253,7 @@ export async function startLive(initial: Config, opts: LiveOptions = {}): Promis
   });
   const client = mqtt.connect(settings.url, settings.options);
   receiver.attach(client);
+  batchAcksPerTurn(client);
   const subscriber = new Subscriber(client, {
     topics: config.mqtt.topics,
     sharedGroup: config.mqtt.shared_group,

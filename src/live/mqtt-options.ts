@@ -12,6 +12,7 @@ export const NO_BROKER_MESSAGE =
   'no MQTT broker configured: set url under [mqtt] in the configuration file (e.g. url = "mqtt://broker.example.org:1883") ' +
   'or the environment variable TESSDB_MQTT_URL; tessdb live has no default broker';
 
+const noop = (): void => undefined;
 const PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ssl:', 'ws:', 'wss:']);
 const TLS_PROTOCOLS = new Set(['mqtts:', 'tls:', 'ssl:', 'wss:']);
 
@@ -63,6 +64,8 @@ export function mqttSettings(config: Config, env: NodeJS.ProcessEnv = process.en
     manualConnect: true,
     queueQoSZero: false,
   };
+  // mqtt.js logs every packet through `debug`, which costs a call and an "enabled?" check each even when off.
+  if (!/mqttjs|\*/.test(env.DEBUG ?? '')) options.log = noop;
   if (m.protocol_version === 5) options.properties = { sessionExpiryInterval: m.session_expiry_s };
   if (m.username) options.username = m.username;
   const password = m.password_file ? readPasswordFile(m.password_file, 'mqtt.password_file') : env.TESSDB_MQTT_PASSWORD;
