@@ -22,7 +22,7 @@ import { archiveFilesOf } from './catch-up.js';
 import { DbWriter, type DbWriterSettings } from './db-writer.js';
 import { FileTracker } from './file-records.js';
 import { startMetricsServer, type MetricsServer } from './metrics.js';
-import { mqttSettings } from './mqtt-options.js';
+import { mqttSettings, withReceiveWindow } from './mqtt-options.js';
 import { Receiver } from './receiver.js';
 import { installSignalHandlers } from './signals.js';
 import { LiveStats, StatsReporter, type StatsSnapshot } from './stats.js';
@@ -251,7 +251,7 @@ export async function startLive(initial: Config, opts: LiveOptions = {}): Promis
     stats,
     retryMs: config.archive.flush_ms,
   });
-  const client = mqtt.connect(settings.url, settings.options);
+  const client = mqtt.connect(settings.url, withReceiveWindow(settings.options));
   receiver.attach(client);
   batchAcksPerTurn(client);
   const subscriber = new Subscriber(client, {

@@ -83,3 +83,17 @@ export function mqttSettings(config: Config, env: NodeJS.ProcessEnv = process.en
   options.rejectUnauthorized = true;
   return { url, options, clientId, description: `${maskUrl(url)} as client "${clientId}"` };
 }
+
+/**
+ * MQTT v5 Receive Maximum of `tessdb live`: how many QoS 1 messages the broker may send before it waits for
+ * PUBACKs. Without it mosquitto keeps only 20 in flight (max_inflight_messages), so a backlog drains in
+ * round trips with the daemon idle half of the time. Memory stays bounded: unread messages wait in TCP buffers.
+ * On a reconnect at most this many messages are sent again (the archive and the database take duplicates).
+ */
+export const RECEIVE_MAXIMUM = 1000;
+
+/** The connect options with the receive window (MQTT v5 only; v3.1.1 has no such property). */
+export function withReceiveWindow(options: IClientOptions): IClientOptions {
+  if (options.protocolVersion !== 5) return options;
+  return { ...options, properties: { ...options.properties, receiveMaximum: RECEIVE_MAXIMUM } };
+}
