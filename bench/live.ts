@@ -41,6 +41,16 @@ function peakRss(child: ChildProcess, into: { mb: number }): NodeJS.Timeout {
   return setInterval(() => (into.mb = Math.max(into.mb, rssOf(child.pid).peakMb)), 100);
 }
 
+/** CPU time (user + system, all threads) `pid` has used so far, in ms; 0 once it has exited. */
+function cpuMsOf(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
 async function count(pool: pg.Pool, sql: string): Promise<number> {
   return Number((await pool.query(sql)).rows[0].n);
 }
@@ -128,6 +138,7 @@ async function main(): Promise<void> {
         firstRows = loaded;
       }
     }
+    const drainCpuMs = cpuMsOf(live.pid);
     const drainSeconds = (performance.now() - firstRowAt) / 1000;
     const liveRate = Math.round((loaded - firstRows) / drainSeconds);
     const startupSeconds = (firstRowAt - t0) / 1000;
@@ -179,12 +190,13 @@ async function main(): Promise<void> {
         : ['tessdb live (archive + database) drains the backlog', `${liveRate} msg/s`, (liveRate / baselineRate).toFixed(2)],
       [`publish→row latency at ${RATE} msg/s, p50 / p99`, `${Math.round(pct(50))} / ${Math.round(pct(99))} ms`, ''],
       ['tessdb live start-up to first row (not in the rate)', `${startupSeconds.toFixed(1)} s`, ''],
+      ['tessdb live CPU time per 1,000 messages (start-up + drain)', `${Math.round((drainCpuMs * 1000) / N)} ms`, ''],
       ['tessdb live peak RSS (drain = overload)', `${rss.mb} MB`, ''],
       ['messages lost', String(lost), ''],
     ];
     for (const [a, b, c] of table) console.log(`${a.padEnd(56)} ${b.padStart(16)} ${c.padStart(6)}`);
     fs.mkdirSync(path.join(ROOT, 'bench', 'out'), { recursive: true });
-    fs.writeFileSync(path.join(ROOT, 'bench', 'out', 'live-results.json'), JSON.stringify({ baselineRate, liveRate, p50: pct(50), p99: pct(99), peakRssMb: rss.mb, lost, broker: broker.kind }, null, 2));
+    fs.writeFileSync(path.join(ROOT, 'bench', 'out', 'live-results.json'), JSON.stringify({ baselineRate, liveRate, drainCpuMs, p50: pct(50), p99: pct(99), peakRssMb: rss.mb, lost, broker: broker.kind }, null, 2));
   } finally {
     live?.kill('SIGKILL');
     await pool.end();

@@ -348,6 +348,7 @@ export async function startLive(initial: Config, opts: LiveOptions = {}): Promis
     },
     async settle() {
       await writer.flush();
+      receiver.deliverNow();
       await dbWriter.whenIdle();
     },
     stop() {

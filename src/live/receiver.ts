@@ -79,6 +79,11 @@ export class Receiver {
     this.deliverArchived();
   }
 
+  /** Hands everything archived so far to the sink now rather than at the end of this event-loop turn. */
+  deliverNow(): void {
+    this.deliverArchived();
+  }
+
   private encode(packet: PublishPacket): EncodedMessage {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const { date, ms } = this.clock.now();
