@@ -115,8 +115,12 @@ async function main(): Promise<void> {
     // Register the units, let live create its persistent session, then stop it and queue the backlog.
     live = startLive();
     await sleep(3000);
-    await registerUnits(publisher, prefix, UNITS);
-    while ((await count(pool, 'SELECT count(*) AS n FROM name_to_mac')) < UNITS) await sleep(200);
+    // On a loaded machine the daemon may subscribe after the registrations were sent (a new session keeps
+    // nothing from before): send them again until they are all loaded.
+    for (let attempt = 0; (await count(pool, 'SELECT count(*) AS n FROM name_to_mac')) < UNITS; attempt++) {
+      if (attempt % 50 === 0) await registerUnits(publisher, prefix, UNITS);
+      await sleep(200);
+    }
     live.kill('SIGTERM');
     await new Promise((r) => live!.once('close', r));
     // Reading times after the registrations (earlier ones would be 'unregistered'), 10 ms apart.
