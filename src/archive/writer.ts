@@ -31,7 +31,8 @@ export interface ArchiveWriterOptions {
   /**
    * Bound on accepted bytes not yet durable (kept in memory until fdatasync); `append` waits above it (default
    * 16 MiB, min 256 KiB). A sync starts early when half of it is reached. `append` also waits while more than
-   * min(1 MiB, maxBufferedBytes/4) await compression, so a burst yields to zlib instead of piling up.
+   * min(4 MiB, maxBufferedBytes/4) await compression, so a burst yields to zlib instead of piling up
+   * (with 1 MiB, draining a backlog spent up to a third of its time waiting for zlib: docs/performance.md, Live).
    */
   maxBufferedBytes?: number;
   /** After a disk error, how long before the next attempt to write again (default `flushMs`). */
@@ -57,7 +58,7 @@ interface Waiter {
 
 const MIN_BUFFERED_BYTES = 256 * 1024;
 const DEFAULT_BUFFERED_BYTES = 16 * 1024 * 1024;
-const MAX_BACKLOG_BYTES = 1024 * 1024;
+const MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
 const noop = (): void => undefined;
 
 /**
