@@ -171,7 +171,7 @@ export class ArchiveWriter extends EventEmitter<ArchiveWriterEvents> {
   /**
    * Archives one line encoded by `encodeReceived` (same `maxPayloadBytes`) at once, when that needs no waiting:
    * returns true when it is in the buffer that the next flush persists, false (nothing done) when the writer is
-   * full, in or recovering from a disk error, or closed — then fall back to `append`, which waits or rejects.
+   * full, in or recovering from a disk error, or closed — then fall back to `appendLine`, which waits or rejects.
    */
   tryAppendLine(line: string): boolean {
     if (this.closing || this.failure || this.recovering || this.waiters.length > 0 || !this.hasRoom()) return false;

@@ -87,7 +87,7 @@ export function mqttSettings(config: Config, env: NodeJS.ProcessEnv = process.en
 /**
  * MQTT v5 Receive Maximum of `tessdb live`: how many QoS 1 messages the broker may send before it waits for
  * PUBACKs. Without it mosquitto keeps only 20 in flight (max_inflight_messages), so a backlog drains in
- * round trips with the daemon idle half of the time. Memory stays bounded: unread messages wait in TCP buffers.
+ * round trips of 20. Memory stays bounded: unread messages wait in TCP buffers.
  * On a reconnect at most this many messages are sent again (the archive and the database take duplicates).
  */
 export const RECEIVE_MAXIMUM = 1000;
