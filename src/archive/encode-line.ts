@@ -78,7 +78,7 @@ export function isoUtc(ms: number): string {
 const quotedTopics = new Map<string, string>();
 const MAX_CACHED_TOPICS = 8192;
 
-function quoteTopic(topic: string): string {
+export function quoteTopic(topic: string): string {
   let q = quotedTopics.get(topic);
   if (q === undefined) {
     if (quotedTopics.size >= MAX_CACHED_TOPICS) quotedTopics.clear();

@@ -31,7 +31,8 @@ export interface ArchiveWriterOptions {
   /**
    * Bound on accepted bytes not yet durable (kept in memory until fdatasync); `append` waits above it (default
    * 16 MiB, min 256 KiB). A sync starts early when half of it is reached. `append` also waits while more than
-   * min(1 MiB, maxBufferedBytes/4) await compression, so a burst yields to zlib instead of piling up.
+   * min(4 MiB, maxBufferedBytes/4) await compression, so a burst yields to zlib instead of piling up
+   * (with 1 MiB, draining a backlog spent up to a third of its time waiting for zlib: docs/performance.md, Live).
    */
   maxBufferedBytes?: number;
   /** After a disk error, how long before the next attempt to write again (default `flushMs`). */
@@ -57,7 +58,7 @@ interface Waiter {
 
 const MIN_BUFFERED_BYTES = 256 * 1024;
 const DEFAULT_BUFFERED_BYTES = 16 * 1024 * 1024;
-const MAX_BACKLOG_BYTES = 1024 * 1024;
+const MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
 const noop = (): void => undefined;
 
 /**
@@ -85,7 +86,7 @@ export class ArchiveWriter extends EventEmitter<ArchiveWriterEvents> {
   private readonly maxBufferedBytes: number;
   private readonly maxBacklogBytes: number;
   private readonly retryMs: number;
-  private readonly now: () => Date;
+  private readonly nowMs: () => number;
   private readonly fs: ArchiveFs;
   private readonly timer: NodeJS.Timeout;
 
@@ -117,7 +118,8 @@ export class ArchiveWriter extends EventEmitter<ArchiveWriterEvents> {
     this.maxBacklogBytes = Math.min(MAX_BACKLOG_BYTES, this.maxBufferedBytes / 4);
     const flushMs = opts.flushMs ?? 1000;
     this.retryMs = opts.retryMs ?? flushMs;
-    this.now = opts.now ?? (() => new Date());
+    const now = opts.now;
+    this.nowMs = now ? () => now().getTime() : Date.now;
     this.fs = opts.fs ?? nodeArchiveFs;
     this.timer = setInterval(() => this.tick(), flushMs);
     this.timer.unref();
@@ -146,7 +148,12 @@ export class ArchiveWriter extends EventEmitter<ArchiveWriterEvents> {
   /** Archives one message; see the class comment for when it resolves, waits and rejects. */
   async append(msg: ArchiveInput): Promise<void> {
     if (this.closing) throw new Error('ArchiveWriter is closed');
-    const line = encodeArchiveLine(msg, this.maxPayloadBytes);
+    return this.appendLine(encodeArchiveLine(msg, this.maxPayloadBytes));
+  }
+
+  /** `append` for a line encoded by `encodeReceived` (same `maxPayloadBytes`). */
+  async appendLine(line: string): Promise<void> {
+    if (this.closing) throw new Error('ArchiveWriter is closed');
     const bytes = Buffer.byteLength(line);
     // While a recovery attempt runs, wait for its outcome: a line taken into the new file before its first sync
     // succeeded would be accepted (acknowledged) while the disk may still be failing.
@@ -159,6 +166,17 @@ export class ArchiveWriter extends EventEmitter<ArchiveWriterEvents> {
     // I/O callbacks a turn so compression overlaps with the caller's work (a burst of appends would otherwise
     // only run microtasks and starve it).
     if (this.backlogBytes > SHIP_BYTES) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  /**
+   * Archives one line encoded by `encodeReceived` (same `maxPayloadBytes`) at once, when that needs no waiting:
+   * returns true when it is in the buffer that the next flush persists, false (nothing done) when the writer is
+   * full, in or recovering from a disk error, or closed — then fall back to `appendLine`, which waits or rejects.
+   */
+  tryAppendLine(line: string): boolean {
+    if (this.closing || this.failure || this.recovering || this.waiters.length > 0 || !this.hasRoom()) return false;
+    this.place(line, Buffer.byteLength(line));
+    return true;
   }
 
   /** Persists everything appended so far (sync flush + fdatasync; files being closed are finished). */
@@ -210,7 +228,7 @@ export class ArchiveWriter extends EventEmitter<ArchiveWriterEvents> {
   }
 
   private currentPeriod(): number {
-    return periodStartMs(this.now().getTime(), this.periodSeconds);
+    return periodStartMs(this.nowMs(), this.periodSeconds);
   }
 
   /** Creates the current file for `period`; its `.part` is created in the background, in creation order. */

@@ -17,11 +17,12 @@ import { RegistryCache } from '../ingest/registry-cache.js';
 import { NameIds } from '../load/names.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { batchAcksPerTurn } from './ack-batching.js';
 import { archiveFilesOf } from './catch-up.js';
 import { DbWriter, type DbWriterSettings } from './db-writer.js';
 import { FileTracker } from './file-records.js';
 import { startMetricsServer, type MetricsServer } from './metrics.js';
-import { mqttSettings } from './mqtt-options.js';
+import { mqttSettings, withReceiveWindow } from './mqtt-options.js';
 import { Receiver } from './receiver.js';
 import { installSignalHandlers } from './signals.js';
 import { LiveStats, StatsReporter, type StatsSnapshot } from './stats.js';
@@ -250,8 +251,9 @@ export async function startLive(initial: Config, opts: LiveOptions = {}): Promis
     stats,
     retryMs: config.archive.flush_ms,
   });
-  const client = mqtt.connect(settings.url, settings.options);
+  const client = mqtt.connect(settings.url, withReceiveWindow(settings.options));
   receiver.attach(client);
+  batchAcksPerTurn(client);
   const subscriber = new Subscriber(client, {
     topics: config.mqtt.topics,
     sharedGroup: config.mqtt.shared_group,
@@ -346,6 +348,7 @@ export async function startLive(initial: Config, opts: LiveOptions = {}): Promis
     },
     async settle() {
       await writer.flush();
+      receiver.deliverNow();
       await dbWriter.whenIdle();
     },
     stop() {

@@ -12,6 +12,7 @@ export const NO_BROKER_MESSAGE =
   'no MQTT broker configured: set url under [mqtt] in the configuration file (e.g. url = "mqtt://broker.example.org:1883") ' +
   'or the environment variable TESSDB_MQTT_URL; tessdb live has no default broker';
 
+const noop = (): void => undefined;
 const PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ssl:', 'ws:', 'wss:']);
 const TLS_PROTOCOLS = new Set(['mqtts:', 'tls:', 'ssl:', 'wss:']);
 
@@ -63,6 +64,8 @@ export function mqttSettings(config: Config, env: NodeJS.ProcessEnv = process.en
     manualConnect: true,
     queueQoSZero: false,
   };
+  // mqtt.js logs every packet through `debug`, which costs a call and an "enabled?" check each even when off.
+  if (!/mqttjs|\*/.test(env.DEBUG ?? '')) options.log = noop;
   if (m.protocol_version === 5) options.properties = { sessionExpiryInterval: m.session_expiry_s };
   if (m.username) options.username = m.username;
   const password = m.password_file ? readPasswordFile(m.password_file, 'mqtt.password_file') : env.TESSDB_MQTT_PASSWORD;
@@ -79,4 +82,18 @@ export function mqttSettings(config: Config, env: NodeJS.ProcessEnv = process.en
   // Always verified (mqtt.ca, else the system CAs) and always by host name: there is no setting to turn it off.
   options.rejectUnauthorized = true;
   return { url, options, clientId, description: `${maskUrl(url)} as client "${clientId}"` };
+}
+
+/**
+ * MQTT v5 Receive Maximum of `tessdb live`: how many QoS 1 messages the broker may send before it waits for
+ * PUBACKs. Without it mosquitto keeps only 20 in flight (max_inflight_messages), so a backlog drains in
+ * round trips of 20. Memory stays bounded: unread messages wait in TCP buffers.
+ * On a reconnect at most this many messages are sent again (the archive and the database take duplicates).
+ */
+export const RECEIVE_MAXIMUM = 1000;
+
+/** The connect options with the receive window (MQTT v5 only; v3.1.1 has no such property). */
+export function withReceiveWindow(options: IClientOptions): IClientOptions {
+  if (options.protocolVersion !== 5) return options;
+  return { ...options, properties: { ...options.properties, receiveMaximum: RECEIVE_MAXIMUM } };
 }

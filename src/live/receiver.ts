@@ -3,13 +3,19 @@
  * `handleMessage(packet, done)` and sends the PUBACK only when `done()` is called. We call it once the
  * ArchiveWriter accepted the line (it is then in the buffer that the next flush persists), so a slow disk
  * slows the broker down instead of growing memory, and nothing is acknowledged before it is archived.
+ *
+ * The usual case is synchronous (no promise per message): the line fits in the writer's buffer, `done()` is
+ * called at once. Only when the writer is full or failing does a message take the waiting path, and mqtt.js
+ * hands over nothing more until it is archived. Archived messages reach the sink once per event-loop turn,
+ * after the PUBACKs of that turn are on their way (see ack-batching.ts).
  */
 import type { MqttClient } from 'mqtt';
-import type { ArchiveInput, ArchiveWriter } from '../archive/index.js';
+import type { ArchiveWriter } from '../archive/index.js';
+import { encodeReceived, type EncodedMessage } from '../archive/encode-received.js';
 import type { ArchiveMessage } from '../model/types.js';
 import { errorMessage } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { toArchiveMessage } from './message.js';
+import { ReceiptClock } from './receipt-clock.js';
 import type { LiveStats } from './stats.js';
 
 /** The PUBLISH packet as mqtt.js hands it over (its type lives in mqtt-packet, not a direct dependency). */
@@ -29,16 +35,21 @@ export interface ReceiverOptions {
 
 export class Receiver {
   private readonly opts: ReceiverOptions;
+  private readonly clock = new ReceiptClock();
   private seq = 0;
   private inflight: Promise<void> = Promise.resolve();
   private stopping = false;
   private waitingForDisk = false;
+  /** Archived messages not yet handed to the sink (delivered once per event-loop turn). */
+  private archived: ArchiveMessage[] = [];
+  private deliveryScheduled = false;
+  private readonly deliver = (): void => this.deliverArchived();
 
   constructor(opts: ReceiverOptions) {
     this.opts = opts;
   }
 
-  /** Number of the last message archived and handed to the sink. */
+  /** Number of the last message archived. */
   get lastSeq(): number {
     return this.seq;
   }
@@ -48,26 +59,44 @@ export class Receiver {
       this.opts.stats.received++;
       // After stop() nothing more is archived or acknowledged: the broker redelivers it to the next session.
       if (this.stopping) return;
-      const p = this.archive(packet).then(
+      const encoded = this.encode(packet);
+      if (this.opts.writer.tryAppendLine(encoded.line)) {
+        this.accepted(encoded.message);
+        done();
+        return;
+      }
+      this.inflight = this.archiveWaiting(encoded).then(
         () => done(),
         (err: Error) => done(err),
       );
-      this.inflight = p;
     };
   }
 
-  /** Stops taking messages and waits for the one being archived. */
+  /** Stops taking messages, waits for the one being archived and hands everything archived to the sink. */
   async stop(): Promise<void> {
     this.stopping = true;
     await this.inflight;
+    this.deliverArchived();
   }
 
-  private async archive(packet: PublishPacket): Promise<void> {
+  /** Hands everything archived so far to the sink now rather than at the end of this event-loop turn. */
+  deliverNow(): void {
+    this.deliverArchived();
+  }
+
+  private encode(packet: PublishPacket): EncodedMessage {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const input: ArchiveInput = { rx: new Date(), topic: packet.topic, qos: packet.qos, retain: packet.retain === true, payload };
+    const { date, ms } = this.clock.now();
+    const msg = { rx: date, rxMs: ms, topic: packet.topic, qos: packet.qos, retain: packet.retain === true, payload };
+    return encodeReceived(msg, this.opts.maxPayloadBytes);
+  }
+
+  /** The writer is full or failing: waits for room, or retries every `retryMs` while the disk fails. */
+  private async archiveWaiting(encoded: EncodedMessage): Promise<void> {
     for (;;) {
+      if (this.opts.writer.tryAppendLine(encoded.line)) break;
       try {
-        await this.opts.writer.append(input);
+        await this.opts.writer.appendLine(encoded.line);
         break;
       } catch (err) {
         // Disk error: the writer keeps what it has and retries; this message is not archived, so not acknowledged
@@ -79,7 +108,25 @@ export class Receiver {
       }
     }
     this.waitingForDisk = false;
+    this.accepted(encoded.message);
+  }
+
+  private accepted(msg: ArchiveMessage): void {
+    this.seq++;
     this.opts.stats.archived++;
-    this.opts.sink(++this.seq, toArchiveMessage(input, this.opts.maxPayloadBytes));
+    this.archived.push(msg);
+    if (!this.deliveryScheduled) {
+      this.deliveryScheduled = true;
+      setImmediate(this.deliver);
+    }
+  }
+
+  private deliverArchived(): void {
+    this.deliveryScheduled = false;
+    const batch = this.archived;
+    if (batch.length === 0) return;
+    this.archived = [];
+    const first = this.seq - batch.length + 1;
+    for (let i = 0; i < batch.length; i++) this.opts.sink(first + i, batch[i]);
   }
 }

@@ -11,6 +11,7 @@ import type { LiveStats } from './stats.js';
 
 const MAX_RECONNECT_MS = 60_000;
 const END_TIMEOUT_MS = 1500;
+const PING_RESCHEDULE_MS = 1000;
 
 /** What to check when the broker's certificate was refused (node's error codes). */
 const TLS_HINTS: [RegExp, string][] = [
@@ -102,8 +103,14 @@ export class Subscriber {
     // mqtt.js only counts acknowledgements as signs of life. Under a backlog the broker's PINGRESP queues
     // behind the messages we are still taking in (slowly, on purpose), and the keepalive would drop a
     // healthy connection, making the broker resend everything in flight. A received PUBLISH proves it alive.
+    // Rescheduling costs a clearTimeout + setTimeout: once a second is plenty against a 60 s keepalive.
+    let rescheduledAt = 0;
     c.on('packetreceive', (packet) => {
-      if (packet.cmd === 'publish') c.reschedulePing();
+      if (packet.cmd !== 'publish') return;
+      const now = Date.now();
+      if (now - rescheduledAt < PING_RESCHEDULE_MS) return;
+      rescheduledAt = now;
+      c.reschedulePing();
     });
     c.connect();
   }
