@@ -15,6 +15,9 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const BIN = path.join(ROOT, 'bin', 'tessdb.js');
 export const OUT = path.join(ROOT, 'bench', 'out');
 
+/** Extra node options for the `tessdb live` child of bench/live and bench/load, e.g. TESSDB_BENCH_LIVE_NODE_ARGS="--cpu-prof". */
+export const liveNodeArgs = (process.env.TESSDB_BENCH_LIVE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+
 /** `--name value` from the command line, as a number. */
 export function numberOption(name: string, fallback: number, args = process.argv.slice(2)): number {
   const i = args.indexOf(`--${name}`);

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { startBroker, uniqueId } from '../test/helpers/broker.js';
-import { benchDatabase } from './common.js';
+import { benchDatabase, liveNodeArgs } from './common.js';
 import { connect, publishMany, readingPayload, registerUnits, rssOf } from './mqtt.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,8 +33,6 @@ const N = opt('messages', 100_000);
 const RATE = opt('rate', 1000);
 const SECONDS = opt('seconds', 20);
 const UNITS = 100;
-/** Extra node options for the `tessdb live` child, e.g. TESSDB_BENCH_LIVE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
-const nodeArgs = (process.env.TESSDB_BENCH_LIVE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 /** Polls the peak RSS (VmHWM) of `child` into `into.mb` every 100 ms. */
 function peakRss(child: ChildProcess, into: { mb: number }): NodeJS.Timeout {
@@ -109,7 +107,7 @@ async function main(): Promise<void> {
       `[live]`, `stats_s = 3600`,
     ].join('\n'));
     const startLive = () => {
-      const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'tessdb.js'), 'live', '-q', '-c', cfg], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, [...liveNodeArgs, path.join(ROOT, 'bin', 'tessdb.js'), 'live', '-q', '-c', cfg], { env, stdio: ['ignore', 'ignore', 'inherit'] });
       return child;
     };
     // Register the units, let live create its persistent session, then stop it and queue the backlog.

@@ -19,6 +19,7 @@
  * with a bounded per-client queue (mosquitto's default is 1,000) drops what it cannot queue: that is
  * broker policy, reported as "lost before the daemon".
  * Database: TESSDB_BENCH_DATABASE_URL, else a throwaway embedded PostgreSQL.
+ * TESSDB_BENCH_LIVE_NODE_ARGS adds node options to the daemon (e.g. --max-old-space-size=256).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,7 +29,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { openArchive } from '../src/archive/index.js';
 import { startBroker, uniqueId } from '../test/helpers/broker.js';
-import { BIN, OUT, benchDatabase, freePort, numberOption } from './common.js';
+import { BIN, OUT, benchDatabase, freePort, liveNodeArgs, numberOption } from './common.js';
 import { connect, publishMany, readingPayload, registerUnits, rssOf, startPacedLoad } from './mqtt.js';
 
 const MINUTES = numberOption('minutes', 5);
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
       `[archive]`, `dir = "${archiveDir}"`,
       `[live]`, `stats_s = 3600`, `metrics_port = ${metricsPort}`,
     ].join('\n'));
-    const startLive = () => spawn(process.execPath, [BIN, 'live', '-q', '-c', cfg], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const startLive = () => spawn(process.execPath, [...liveNodeArgs, BIN, 'live', '-q', '-c', cfg], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     const stopLive = async () => {
       live!.kill('SIGTERM');
       await new Promise((r) => live!.once('close', r));
