@@ -51,6 +51,8 @@ export interface IngestDeps {
   onRows?: (rows: number) => void;
   /** Wait out database outages (`tessdb ingest`); without it a lost database is an error thrown to the caller. */
   dbWait?: DatabaseWait;
+  /** Called once the file's readings are all sent and it changed no registration: the next file may start (overlap.ts). */
+  onLoaded?: () => void;
 }
 
 /** Rejects that mean "the input was bad", as opposed to "not loaded by rule" (retained, unregistered…). */
@@ -137,6 +139,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     }
     await inflight;
     await flush(true);
+    if (!state.registryChanged) deps.onLoaded?.();
     await refreshDaylight(client, daylight);
     registryChanged = state.registryChanged;
     const stats = source.stats();
