@@ -8,6 +8,7 @@ import type { ReadingLoader, BatchCounts, Attribution } from '../load/loader.js'
 import type { RejectCounter } from '../load/rejects.js';
 import { rebuildRegistry, recordRegisterEvents, loadRegistrySnapshot } from '../registry/index.js';
 import { tentativeDaylightRows, type DaylightRanges } from '../filter/daylight.js';
+import type { DaylightGuess } from '../filter/daylight-guess.js';
 import { encodedFromReading, type EncodedReading } from '../load/encoded.js';
 import type { SourceBatch } from './sources/index.js';
 
@@ -23,6 +24,8 @@ export interface BatchState {
    * once, just before COMMIT (src/filter/daylight.ts).
    */
   daylight?: DaylightRanges;
+  /** Tentative flags carried across this transaction's batches; without it each batch is guessed alone. */
+  guess?: DaylightGuess;
 }
 
 export async function applyRegisters(client: pg.ClientBase, batch: SourceBatch, state: BatchState): Promise<void> {
@@ -39,6 +42,8 @@ export async function flushReadings(
   loader: ReadingLoader,
   state: BatchState,
   rejects: RejectCounter,
+  /** No more rows follow in this transaction (for `state.guess`). */
+  last = true,
 ): Promise<BatchCounts> {
   const rows = state.rows ?? [];
   if (state.rows) state.rows = [];
@@ -46,7 +51,7 @@ export async function flushReadings(
   state.pending = [];
   if (rows.length === 0) return { inserted: 0, duplicates: 0, rejected: 0 };
   if (!state.daylight) return loader.loadEncoded(client, rows, state.attribution, rejects);
-  const flags = tentativeDaylightRows(rows) ?? new Uint8Array(rows.length);
+  const flags = (state.guess ? state.guess.flags(rows, last) : tentativeDaylightRows(rows)) ?? new Uint8Array(rows.length);
   const counts = await loader.loadEncoded(client, rows, state.attribution, rejects, flags);
   // Flags can only change around readings that were stored now (all duplicates: nothing to recompute).
   if (counts.inserted > 0) state.daylight.addRows(rows);

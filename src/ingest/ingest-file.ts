@@ -10,6 +10,7 @@ import { encodedFromReading } from '../load/encoded.js';
 import { RejectCounter, saveRejects } from '../load/rejects.js';
 import { errorMessage } from '../util/errors.js';
 import { DaylightRanges, refreshDaylight } from '../filter/daylight.js';
+import { DaylightGuess } from '../filter/daylight-guess.js';
 import { applyRegisters, flushReadings, type BatchState } from './apply-batch.js';
 import type { DatabaseWait } from './db-wait.js';
 import { markRereadPending } from './pending.js';
@@ -50,6 +51,8 @@ export interface IngestDeps {
   onRows?: (rows: number) => void;
   /** Wait out database outages (`tessdb ingest`); without it a lost database is an error thrown to the caller. */
   dbWait?: DatabaseWait;
+  /** Called once the file's readings are all sent and it changed no registration: the next file may start (overlap.ts). */
+  onLoaded?: () => void;
 }
 
 /** Rejects that mean "the input was bad", as opposed to "not loaded by rule" (retained, unregistered…). */
@@ -107,7 +110,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
   try {
     await client.query('BEGIN');
     const daylight = new DaylightRanges();
-    const state: BatchState = { attribution: await deps.registry.current(client), registryChanged: false, pending: [], rows: [], daylight };
+    const state: BatchState = { attribution: await deps.registry.current(client), registryChanged: false, pending: [], rows: [], daylight, guess: new DaylightGuess() };
     const source = openSource(file.kind, file.path, deps.source);
     const add = (c: { inserted: number; duplicates: number }) => {
       result.inserted += c.inserted;
@@ -116,7 +119,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     // One COPY may be in flight while the next batch is read and classified: file parsing (Node) and
     // loading (the Postgres backend) then use both cores.
     let inflight: Promise<void> = Promise.resolve();
-    const flush = () => flushReadings(client, deps.loader, state, rejects).then(add);
+    const flush = (last: boolean) => flushReadings(client, deps.loader, state, rejects, last).then(add);
     for await (const batch of source.batches) {
       result.read += batch.lines;
       for (const r of batch.rejects) rejects.add(r);
@@ -129,13 +132,14 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       if (batch.encoded) for (const r of batch.encoded) rows.push(r);
       if (rows.length >= deps.batchRows) {
         await inflight;
-        inflight = flush();
+        inflight = flush(false);
         inflight.catch(() => undefined); // awaited below; this only stops it counting as unhandled meanwhile
       }
       deps.onRows?.(batch.lines);
     }
     await inflight;
-    await flush();
+    await flush(true);
+    if (!state.registryChanged) deps.onLoaded?.();
     await refreshDaylight(client, daylight);
     registryChanged = state.registryChanged;
     const stats = source.stats();

@@ -9,6 +9,7 @@ import { log } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { ingestFile, type FileResult, type FileToIngest } from './ingest-file.js';
 import { DatabaseWait } from './db-wait.js';
+import { ingestOverlapped } from './overlap.js';
 import { clearRereadPending, reattributableFiles, rereadPendingToken } from './pending.js';
 import { RegistryCache } from './registry-cache.js';
 
@@ -47,12 +48,12 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
     let next = 0;
     let failure: { err: unknown } | undefined;
     const worker = async () => {
-      // One loader per worker: it remembers partitions and duplicate evidence for its own connection.
-      const loader = new ReadingLoader(names, new PartitionManager(), { requireAuthorisation: config.registry.require_authorisation });
-      while (next < list.length && !failure) {
-        const file = list[next++];
-        try {
-          const result = await ingestFile(file, {
+      // One loader per connection in use: it remembers partitions and duplicate evidence for it.
+      const newLoader = () => new ReadingLoader(names, new PartitionManager(), { requireAuthorisation: config.registry.require_authorisation });
+      const take = () => (next < list.length && !failure ? list[next++] : undefined);
+      try {
+        await ingestOverlapped(take, [newLoader(), newLoader()], (file, loader, loaded) =>
+          ingestFile(file, {
             pool,
             loader,
             registry,
@@ -60,13 +61,15 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
             batchRows: config.ingest.batch_rows,
             onRows: (rows) => progress.tick(0, rows),
             dbWait,
-          });
-          onResult(result);
-        } catch (err) {
-          // The run stops (e.g. the database stayed away longer than ingest.db_retry_s): the other
-          // jobs finish or abandon their current file, and take no new one.
-          failure ??= { err };
-        }
+            onLoaded: loaded,
+          }).catch((err: unknown) => {
+            failure ??= { err }; // no job takes a new file from now on
+            throw err;
+          }), onResult);
+      } catch (err) {
+        // The run stops (e.g. the database stayed away longer than ingest.db_retry_s): the other
+        // jobs finish or abandon their current files, and take no new one.
+        failure ??= { err };
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, list.length)) }, worker));

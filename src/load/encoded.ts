@@ -19,9 +19,12 @@ export interface EncodedReading {
   cols: string | null;
   /** The first field that does not fit its column (the reading is then rejected by the loader). */
   badField: string | null;
-  /** The Reading itself, or the archive line it was encoded from (decoded again only for a reject sample). */
-  origin: Reading | string;
+  /** The Reading itself, or what it was encoded from (decoded again only for a reject sample). */
+  origin: ReadingOrigin;
 }
+
+/** An archive line, or an input line with the function that reads it again as a Reading. */
+export type ReadingOrigin = Reading | string | { line: string; reread(line: string): Reading };
 
 /**
  * The same string, flattened. A row built by concatenation is a rope of some twenty pieces; kept with
@@ -42,7 +45,7 @@ export function encodedFromReading(r: Reading): EncodedReading {
 
 /** The Reading an encoded row stands for (cold path: reject samples). */
 export function readingOf(e: EncodedReading): Reading {
-  if (typeof e.origin !== 'string') return e.origin;
+  if (typeof e.origin !== 'string') return 'reread' in e.origin ? e.origin.reread(e.origin.line) : e.origin;
   const msg = decodeArchiveLine(e.origin);
   return readingOrReject(msg.payload, msg.rx, null) as Reading;
 }

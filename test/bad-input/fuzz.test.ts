@@ -13,6 +13,7 @@ import { classifyMessage } from '../../src/model/index.js';
 import type { ArchiveMessage, RejectReason } from '../../src/model/types.js';
 import { csvSource } from '../../src/ingest/sources/csv-source.js';
 import { idaSource } from '../../src/ingest/sources/ida-source.js';
+import { readingOf } from '../../src/load/encoded.js';
 import type { RecordSource } from '../../src/ingest/sources/types.js';
 import { ROOT } from '../helpers/cli.js';
 
@@ -106,10 +107,10 @@ async function everyLineAccountedFor(name: string, text: string, lines: number, 
     let rejects = 0;
     for await (const batch of open(file).batches) {
       read += batch.lines;
-      readings += batch.readings.length;
+      readings += batch.readings.length + (batch.encoded?.length ?? 0);
       rejects += batch.rejects.length;
       for (const r of batch.rejects) assert.ok(REASONS.has(r.reason) && r.detail.length > 0 && !r.detail.includes('\n'), JSON.stringify(r));
-      for (const r of batch.readings) for (const v of Object.values(r)) if (typeof v === 'number') assert.ok(Number.isFinite(v), JSON.stringify(r));
+      for (const r of [...batch.readings, ...(batch.encoded ?? []).map(readingOf)]) for (const v of Object.values(r)) if (typeof v === 'number') assert.ok(Number.isFinite(v), JSON.stringify(r));
     }
     assert.equal(read, lines);
     assert.equal(readings + rejects, lines);

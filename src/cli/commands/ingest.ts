@@ -34,7 +34,7 @@ export function ingestCommand(): Command {
   return withCommonOptions(cmd, { json: true }).action(async (overrides: string[], opts: IngestOptions) => {
     const ctx = createContext(opts, overrides);
     if (ctx.dumped) return;
-    await withDatabase(ctx, (db) => runIngestCommand(ctx, db, opts), jobsOf(ctx, opts) + 2);
+    await withDatabase(ctx, (db) => runIngestCommand(ctx, db, opts), 2 * jobsOf(ctx, opts) + 2); // each job overlaps two files (src/ingest/overlap.ts)
   });
 }
 

@@ -19,6 +19,8 @@ import { interpretPayload } from '../../registry/payload.js';
 import { log } from '../../util/log.js';
 import { BAD, LineRejects, integerOrNull, numberOrNull, shown, timeProblem, utcDayOf } from './fields.js';
 import { idaFileName, parseIdaHeader, type IdaColumn, type IdaHeader } from './ida-header.js';
+import { encodeIda, type IdaValues } from './ida-encode.js';
+import { encodedFromReading } from '../../load/encoded.js';
 import { chunksOf, MAX_TEXT_LINE_BYTES, openText } from './text-input.js';
 import type { RecordSource, SourceBatch, SourceOptions } from './types.js';
 
@@ -153,7 +155,7 @@ export function idaSource(file: string, opts: SourceOptions): RecordSource {
     let header: IdaHeader | null = null;
     let reader: LineReader | null = null;
     let lineNo = 0;
-    let batch: SourceBatch = { readings: [], registers: [], rejects: [], lines: 0 };
+    let batch: SourceBatch = { readings: [], encoded: [], registers: [], rejects: [], lines: 0 };
 
     const startData = (): LineReader => {
       header = parseIdaHeader(headerLines, base);
@@ -190,7 +192,7 @@ export function idaSource(file: string, opts: SourceOptions): RecordSource {
           handle(raw);
           if (batch.lines >= opts.batchLines) {
             yield batch;
-            batch = { readings: [], registers: [], rejects: [], lines: 0 };
+            batch = { readings: [], encoded: [], registers: [], rejects: [], lines: 0 };
           }
         }
       }
@@ -341,7 +343,7 @@ class LineReader {
       zps[c] = v;
     }
     if (!this.emitted || this.zpOrMacChanged(ms, zps)) this.register(ms, zps, batch);
-    batch.readings.push({
+    batch.encoded!.push(encodedFromReading({
       name: this.name,
       tstamp: new Date(ms),
       tstampSource: this.tstampSource,
@@ -364,7 +366,7 @@ class LineReader {
       freq4,
       mag4,
       loadSource: 'ida',
-    });
+    }));
   }
 
   /** Values of the current line by column (fast path). */
@@ -376,41 +378,89 @@ class LineReader {
    * else; the general path then reads the line (same result, or the reject with its detail).
    */
   private fastLine(line: string, batch: SourceBatch): boolean {
+    const ms = this.scan(line, this.fastValues);
+    if (ms !== ms) return false; // NaN
+    const dayMs = ms - (ms % DAY_MS);
+    if (dayMs !== this.lastDayMs) {
+      this.lastDayMs = dayMs;
+      this.lastDay = new Date(dayMs);
+    }
+    const lay = this.lay;
+    const vals = this.fastValues;
+    const zps = this.lineZp;
+    for (let c = 0; c < lay.channels; c++) zps[c] = lay.zp[c] >= 0 ? vals[lay.zp[c]] : null;
+    if (!this.emitted || this.zpOrMacChanged(ms, zps)) this.register(ms, zps, batch);
+    const row = encodeIda(this.name, this.valuesOf(ms, vals), this.tstampSource, { line, reread: this.reread });
+    batch.encoded!.push(row ?? encodedFromReading(this.readingOf(ms, vals)));
+    return true;
+  }
+
+  /**
+   * The fast path's parse of `line` into `vals` by column: the line's time (ms), or NaN when the line
+   * is not in the common form (then nothing is to be used).
+   */
+  private scan(line: string, vals: Float64Array): number {
     const lay = this.lay;
     const roles = this.roles;
-    const vals = this.fastValues;
     const len = line.length;
     let start = 0;
     let ms = 0;
     for (let i = 0; i < lay.expected; i++) {
       let end = line.indexOf(';', start);
       if (end < 0) {
-        if (i !== lay.expected - 1) return false;
+        if (i !== lay.expected - 1) return Number.NaN;
         end = len;
-      } else if (i === lay.expected - 1) return false;
+      } else if (i === lay.expected - 1) return Number.NaN;
       const role = roles[i];
       if (role === ROLE_TIME) {
         const t = fastTime(line, start, end);
-        if (t !== t) return false; // NaN
+        if (t !== t) return Number.NaN;
         ms = t;
       } else if (role !== ROLE_SKIP) {
         const v = fastNumber(line, start, end);
-        if (v !== v || (role === ROLE_INT && !Number.isInteger(v))) return false;
+        if (v !== v || (role === ROLE_INT && !Number.isInteger(v))) return Number.NaN;
         vals[i] = v;
       }
       start = end + 1;
     }
-    if (ms < MIN_OK || ms > this.maxOk) return false;
-    const dayMs = ms - (ms % DAY_MS);
-    if (dayMs !== this.lastDayMs) {
-      this.lastDayMs = dayMs;
-      this.lastDay = new Date(dayMs);
-    }
-    const zps = this.lineZp;
-    for (let c = 0; c < lay.channels; c++) zps[c] = lay.zp[c] >= 0 ? vals[lay.zp[c]] : null;
-    if (!this.emitted || this.zpOrMacChanged(ms, zps)) this.register(ms, zps, batch);
+    if (ms < MIN_OK || ms > this.maxOk) return Number.NaN;
+    return ms;
+  }
+
+  /** A fast-path line again, as a Reading (reject samples of encoded rows). */
+  private readonly reread = (line: string): Reading => {
+    const vals = new Float64Array(this.fastValues.length);
+    return this.readingOf(this.scan(line, vals), vals);
+  };
+
+  /** Scratch values of the current line for encodeIda (not kept by it). */
+  private readonly scratch: IdaValues & { extra: Array<number | null> | null } = {
+    ms: 0, seq: null, freq: 0, mag: 0, tamb: null, tsky: null, extra: null,
+  };
+
+  private valuesOf(ms: number, vals: Float64Array): IdaValues {
+    const lay = this.lay;
+    const v = this.scratch;
+    v.ms = ms;
+    v.seq = lay.seq >= 0 ? vals[lay.seq] : null;
+    v.freq = vals[lay.freq[0]];
+    v.mag = vals[lay.mag[0]];
+    v.tamb = lay.tamb >= 0 ? vals[lay.tamb] : null;
+    v.tsky = lay.tsky >= 0 ? vals[lay.tsky] : null;
+    if (lay.channels === 4) {
+      const x = (v.extra ??= [null, null, null, null, null, null]);
+      for (let c = 1; c < 4; c++) {
+        x[2 * c - 2] = lay.freq[c] >= 0 ? vals[lay.freq[c]] : null;
+        x[2 * c - 1] = lay.mag[c] >= 0 ? vals[lay.mag[c]] : null;
+      }
+    } else v.extra = null;
+    return v;
+  }
+
+  private readingOf(ms: number, vals: Float64Array): Reading {
+    const lay = this.lay;
     const four = lay.channels === 4;
-    batch.readings.push({
+    return {
       name: this.name,
       tstamp: new Date(ms),
       tstampSource: this.tstampSource,
@@ -433,8 +483,7 @@ class LineReader {
       freq4: four && lay.freq[3] >= 0 ? vals[lay.freq[3]] : null,
       mag4: four && lay.mag[3] >= 0 ? vals[lay.mag[3]] : null,
       loadSource: 'ida',
-    });
-    return true;
+    };
   }
 
   /** Column `i` of the current line as a number (null: absent or empty); undefined after pushing a reject. */

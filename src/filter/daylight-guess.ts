@@ -1,0 +1,86 @@
+/**
+ * Tentative daylight flags for the batches of one transaction, written with the COPY so that
+ * `refreshDaylight` (which checks every flag against the stored neighbours before COMMIT) rarely has
+ * to rewrite a row. Unlike `tentativeDaylightRows`, which takes each batch as a whole series (so the
+ * 3 rows at both ends of every name's run in every batch were stored FALSE, then updated), the guess
+ * here carries each name's saturated tail from one batch to the next and assumes:
+ *  - before a name's first row in the transaction: saturated neighbours (a daytime file usually
+ *    follows a daytime file);
+ *  - after a name's last row of a batch that is not the last one: saturated neighbours;
+ *  - after the last batch: no neighbours (the series ends there until a later file arrives).
+ * Wrong guesses cost an UPDATE in the refresh, never a wrong flag.
+ */
+import { DAYLIGHT_HALF_WINDOW } from './daylight.js';
+
+type Row = { name: string; ms: number; saturated: boolean };
+
+export class DaylightGuess {
+  /** Per name: how many of its latest rows (in earlier batches of this transaction) were saturated, capped at the half window. */
+  private readonly tails = new Map<string, number>();
+
+  /** Flags by row index, or null when no row is saturated (then none is flagged). */
+  flags(rows: readonly Row[], last: boolean): Uint8Array | null {
+    const byName = groupByName(rows);
+    let flags: Uint8Array | null = null;
+    for (const [name, list] of byName) {
+      list.sort((a, b) => rows[a].ms - rows[b].ms);
+      const lead = this.tails.get(name) ?? DAYLIGHT_HALF_WINDOW;
+      this.tails.set(name, trailingSaturated(rows, list, lead));
+      const trail = last ? 0 : DAYLIGHT_HALF_WINDOW;
+      flags = flagRun(rows, list, lead, trail, flags);
+    }
+    return flags;
+  }
+}
+
+function groupByName(rows: readonly Row[]): Map<string, number[]> {
+  const byName = new Map<string, number[]>();
+  let name: string | undefined;
+  let list: number[] | undefined;
+  for (let i = 0; i < rows.length; i++) {
+    if (rows[i].name !== name) {
+      name = rows[i].name;
+      list = byName.get(name);
+      if (list === undefined) byName.set(name, (list = []));
+    }
+    list!.push(i);
+  }
+  return byName;
+}
+
+/** Saturated rows at the end of `list`, counting `lead` before it when all of `list` is saturated. */
+function trailingSaturated(rows: readonly Row[], list: readonly number[], lead: number): number {
+  let n = 0;
+  for (let k = list.length - 1; k >= 0 && n < DAYLIGHT_HALF_WINDOW; k--) {
+    if (!rows[list[k]].saturated) return n;
+    n++;
+  }
+  return Math.min(DAYLIGHT_HALF_WINDOW, n + lead);
+}
+
+/**
+ * Flag the rows of one name (indexes sorted by time) whose window is saturated, with `lead` saturated
+ * rows assumed before and `trail` after. Allocates the flags array on the first flag.
+ */
+function flagRun(rows: readonly Row[], list: readonly number[], lead: number, trail: number, flags: Uint8Array | null): Uint8Array | null {
+  const h = DAYLIGHT_HALF_WINDOW;
+  // run = saturated rows in a row up to and including position k (lead counts before position 0).
+  let run = lead;
+  const n = list.length;
+  const runs = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    run = rows[list[k]].saturated ? run + 1 : 0;
+    runs[k] = run;
+  }
+  for (let k = 0; k < n; k++) {
+    // Row k is flagged when rows k-h … k+h are saturated: the run ending at min(k+h, last) is long enough,
+    // and past the end `trail` saturated rows stand in for the missing ones.
+    const end = Math.min(k + h, n - 1);
+    const missing = k + h - end;
+    if (missing > trail) continue;
+    if (runs[end] < 2 * h + 1 - missing) continue;
+    flags ??= new Uint8Array(rows.length);
+    flags[list[k]] = 1;
+  }
+  return flags;
+}
