@@ -36,8 +36,6 @@ export interface ArchiveReadStats {
 export interface OpenArchiveOptions {
   /** Lines per yielded batch (default 2000). */
   batchLines?: number;
-  /** Physical lines at the start that are counted but neither decoded nor yielded (read before). */
-  skipLines?: number;
 }
 
 export interface OpenedArchive {
@@ -113,16 +111,12 @@ export async function* readLineGroups(path: string, stats: ArchiveReadStats): As
   }
 }
 
-async function* readBatches(path: string, batchLines: number, skipLines: number, stats: ArchiveReadStats): AsyncGenerator<ArchiveLine[]> {
+async function* readBatches(path: string, batchLines: number, stats: ArchiveReadStats): AsyncGenerator<ArchiveLine[]> {
   let lineNo = 0;
   let batch: ArchiveLine[] = [];
   for await (const lines of readLineGroups(path, stats)) {
     for (const line of lines) {
-      if (++lineNo <= skipLines) {
-        stats.lines++;
-        continue;
-      }
-      const item = toArchiveLine(line, lineNo, stats);
+      const item = toArchiveLine(line, ++lineNo, stats);
       if (item === null) continue;
       batch.push(item);
       if (batch.length >= batchLines) {
@@ -142,14 +136,13 @@ async function* readBatches(path: string, batchLines: number, skipLines: number,
  */
 export function openArchive(path: string, opts: OpenArchiveOptions = {}): OpenedArchive {
   const batchLines = Math.max(1, Math.floor(opts.batchLines ?? DEFAULT_BATCH_LINES));
-  const skipLines = Math.max(0, Math.floor(opts.skipLines ?? 0));
   const stats: ArchiveReadStats = { lines: 0, blank: 0, invalid: 0, bytesRead: 0, truncated: false };
   let used = false;
   const batches: AsyncIterable<ArchiveLine[]> = {
     [Symbol.asyncIterator]() {
       if (used) throw new Error(`archive ${path} is already being read (openArchive batches are single use)`);
       used = true;
-      return readBatches(path, batchLines, skipLines, stats);
+      return readBatches(path, batchLines, stats);
     },
   };
   return { batches, stats };

@@ -2,19 +2,18 @@
  * Catching up from the archive, for what the live stream did not load: files finalised after a crash, files
  * of an outage or overflow, files of earlier runs that never got loaded. Closed files go through the ingest
  * path (`ingestFile`: one transaction with its file_ingests record, so `tessdb ingest` skips them later); the
- * file still being written is read up to its last flush with the archive reader and loaded with the same
+ * file still being written is read up to its last flush with the archive source of file ingest and loaded with the same
  * loader. Loading is idempotent, so overlapping what was loaded live is harmless.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { ARCHIVE_SUFFIX, PART_SUFFIX, openArchive, parseArchiveName, sanitiseHost } from '../archive/index.js';
+import { ARCHIVE_SUFFIX, PART_SUFFIX, parseArchiveName, sanitiseHost } from '../archive/index.js';
 import { ingestFile, type FileResult } from '../ingest/ingest-file.js';
 import { registerSingleFile } from '../ingest/single-file.js';
-import { classifyMessage } from '../model/classify.js';
-import type { ClassifiedMessage } from '../model/types.js';
+import { archiveSource } from '../ingest/sources/archive-source.js';
 import { UserError } from '../util/errors.js';
-import { loadBatch, type BatchDeps, type BatchResult } from './batch.js';
+import { loadSourceBatch, type BatchDeps, type BatchResult } from './batch.js';
 
 const DAY_MS = 86_400_000;
 
@@ -141,19 +140,16 @@ export async function catchUpOpenFiles(
   if (open.length > 0) progress.set(open[0], Math.max(progress.get(open[0]) ?? 0, loadedLive()));
   for (const file of open) {
     const skipLines = progress.get(file) ?? 0;
-    const archive = openArchive(file, { batchLines: deps.liveBatchRows, skipLines });
+    // The same reader as file ingest: plain readings take the fast path straight to encoded COPY rows.
+    const source = archiveSource(file, { topicPrefix: deps.topicPrefix, batchLines: deps.liveBatchRows, skipLines });
     let loading = false;
     try {
-      for await (const lines of archive.batches) {
-        const records: ClassifiedMessage[] = [];
-        for (const line of lines) {
-          if (line.message) records.push(classifyMessage(line.message, { topicPrefix: deps.topicPrefix }));
-        }
-        result.lines += lines.length;
+      for await (const batch of source.batches) {
+        result.lines += batch.lines;
         loading = true;
-        result.loaded.push(await loadBatch(deps, records, false));
+        result.loaded.push(await loadSourceBatch(deps, batch, false));
         loading = false;
-        progress.set(file, lines[lines.length - 1].lineNo);
+        progress.set(file, source.stats().linesRead ?? skipLines);
       }
       result.files++;
     } catch (err) {

@@ -5,6 +5,7 @@ import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { decodeArchiveLine, openArchive } from '../../src/archive/reader.js';
 import { encodeArchiveLine } from '../../src/archive/encode-line.js';
+import { archiveSource } from '../../src/ingest/sources/archive-source.js';
 import { makeTmpDir, msg, readArchive, removeDir, seqs } from './helpers.js';
 
 let dir: string;
@@ -76,16 +77,23 @@ describe('openArchive', () => {
     assert.equal(small.batches, 5);
   });
 
-  it('skipLines: reads on after lines read before, counting but not decoding them (garbage there is not seen)', async () => {
+  it('archiveSource skipLines: reads on after lines loaded before, not reading them again (garbage there is not seen)', async () => {
     const p = writeGz('skip.ndjson.gz', 'not json at all\n' + linesText(1, 3000));
-    const archive = openArchive(p, { batchLines: 1000, skipLines: 1200 });
-    const lines = [];
-    for await (const batch of archive.batches) lines.push(...batch);
-    assert.equal(lines.length, 1800);
-    assert.equal(lines[0].lineNo, 1201);
-    assert.deepEqual(seqs(lines), Array.from({ length: 1800 }, (_, i) => 1200 + i));
-    assert.equal(archive.stats.lines, 3000);
-    assert.equal(archive.stats.invalid, 0);
+    const source = archiveSource(p, { topicPrefix: 'STARS4ALL', batchLines: 1000, skipLines: 1200 });
+    const read: number[] = [];
+    const reasons = new Set<string>();
+    let records = 0;
+    const after: (number | undefined)[] = [];
+    for await (const batch of source.batches) {
+      read.push(batch.lines);
+      for (const r of batch.rejects) reasons.add(r.reason);
+      records += batch.rejects.length + batch.readings.length + (batch.encoded?.length ?? 0);
+      after.push(source.stats().linesRead);
+    }
+    assert.deepEqual(read, [1000, 800]);
+    assert.equal(records, 1800);
+    assert.ok(!reasons.has('bad_line'), 'the skipped garbage line was not read');
+    assert.deepEqual(after, [2200, 3000]);
   });
 
   it('reads concatenated gzip members (two files cat-ed)', async () => {

@@ -30,17 +30,21 @@ export function archiveSource(path: string, opts: SourceOptions): RecordSource {
   const batchLines = Math.max(1, Math.floor(opts.batchLines));
   const classifyOptions = { topicPrefix: opts.topicPrefix };
   const prefix = opts.topicPrefix;
+  const skipLines = Math.max(0, Math.floor(opts.skipLines ?? 0));
+  let lineNo = 0;
   // Lines that cannot be decoded have no time of their own: count them on the day of the last good one,
   // kept as the line itself for fast-path lines (its rx is parsed again only when needed).
   let lastGood: Date | string = new Date(0);
   const lastDay = (): Date => (typeof lastGood === 'string' ? parseRx((JSON.parse(lastGood) as { rx: string }).rx) : lastGood);
 
   async function* batches(): AsyncGenerator<SourceBatch> {
-    let lineNo = 0;
     let batch = emptyBatch();
     for await (const group of readLineGroups(path, stats)) {
       for (const line of group) {
-        lineNo++;
+        if (++lineNo <= skipLines) {
+          stats.lines++;
+          continue;
+        }
         const value = parseObjectLine(line);
         const fast = value === NOT_PARSED ? null : fastReading(value, line as string, prefix);
         if (fast !== null) {
@@ -73,6 +77,7 @@ export function archiveSource(path: string, opts: SourceOptions): RecordSource {
     stats: () => ({
       truncated: stats.truncated,
       problem: stats.truncated ? stats.truncatedDetail ?? 'truncated gzip stream' : undefined,
+      linesRead: lineNo,
     }),
   };
 }

@@ -17,6 +17,8 @@ export interface SourceStats {
   truncated: boolean;
   /** One line describing a problem with the file as a whole (e.g. a truncated gzip tail). */
   problem?: string;
+  /** Physical lines consumed so far, skipped ones included (archives only; current after each batch). */
+  linesRead?: number;
 }
 
 export interface RecordSource {
@@ -30,4 +32,6 @@ export interface SourceOptions {
   batchLines: number;
   /** Generic CSV layouts (`[[csv.formats]]`); the built-in ones are always known. */
   csvFormats?: CsvFormatConfig[];
+  /** Archives only: physical lines at the start that were loaded before (counted, not read again). */
+  skipLines?: number;
 }
