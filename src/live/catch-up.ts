@@ -115,11 +115,13 @@ export interface OpenFilesResult {
 export type OpenFileProgress = Map<string, number>;
 
 /**
- * How many leading lines of the oldest open file the live stream itself committed. Reading them again would
- * only find duplicates; an estimate that is too high costs nothing worse than a later load, because a file
- * with dropped messages is ingested whole once it is closed.
+ * The lines of the oldest open file that the catch-up must load: after `skip` leading lines the live stream
+ * committed itself, through line `until` (the last dropped message; later ones are queued for live loading
+ * again), or to the end when `until` is undefined. Reading outside the window would only load duplicates; a
+ * window that is too narrow costs nothing worse than a later load, because a file with dropped messages is
+ * ingested whole once it is closed.
  */
-export type LoadedLive = () => number;
+export type OpenFileWindow = () => { skip: number; until?: number };
 
 /**
  * Loads what is flushed so far of this daemon's `.part` files (call `ArchiveWriter.flush()` first), from where
@@ -130,18 +132,21 @@ export async function catchUpOpenFiles(
   deps: CatchUpDeps,
   periodSeconds: number,
   progress: OpenFileProgress = new Map(),
-  loadedLive: LoadedLive = () => 0,
+  window: OpenFileWindow = () => ({ skip: 0 }),
   nowMs = Date.now(),
 ): Promise<OpenFilesResult> {
   const since = nowMs - periodSeconds * 1000 * 2 - DAY_MS;
   const result: OpenFilesResult = { files: 0, lines: 0, loaded: [] };
   const open = archiveFilesOf(deps.archiveDir, deps.tag, since, { part: true, nowMs });
   for (const file of progress.keys()) if (!open.includes(file)) progress.delete(file); // closed since
-  if (open.length > 0) progress.set(open[0], Math.max(progress.get(open[0]) ?? 0, loadedLive()));
+  const oldest = open.length > 0 ? window() : undefined;
+  if (oldest) progress.set(open[0], Math.max(progress.get(open[0]) ?? 0, oldest.skip));
   for (const file of open) {
     const skipLines = progress.get(file) ?? 0;
+    const untilLine = file === open[0] ? oldest?.until : undefined;
+    if (untilLine !== undefined && untilLine <= skipLines) continue;
     // The same reader as file ingest: plain readings take the fast path straight to encoded COPY rows.
-    const source = archiveSource(file, { topicPrefix: deps.topicPrefix, batchLines: deps.liveBatchRows, skipLines });
+    const source = archiveSource(file, { topicPrefix: deps.topicPrefix, batchLines: deps.liveBatchRows, skipLines, untilLine });
     let loading = false;
     try {
       for await (const batch of source.batches) {

@@ -371,7 +371,7 @@ export class DbWriter {
       log.warn(`cannot flush the archive to read it back (${errorMessage(err)}): the open file is loaded once it is closed`);
       return;
     }
-    const r = await catchUpOpenFiles(this.catchUpDeps(), this.deps.periodSeconds, this.openFileProgress, () => this.loadedLiveOfOpenFile());
+    const r = await catchUpOpenFiles(this.catchUpDeps(), this.deps.periodSeconds, this.openFileProgress, () => this.openFileWindow());
     const stats = this.deps.stats;
     stats.catchUpLines += r.lines;
     let inserted = 0;
@@ -384,12 +384,18 @@ export class DbWriter {
     if (r.files) log.info(`caught up the open archive file: ${r.lines} lines, ${inserted} rows inserted`);
   }
 
-  /** Leading lines of the file being written that were committed live: those before its first dropped message. */
-  private loadedLiveOfOpenFile(): number {
+  /**
+   * Which lines of the file being written the catch-up must load: those from its first dropped message to its
+   * last (before: committed live; after: queued again since the queue resumed). Everything when the line ↔
+   * message mapping is not trusted.
+   */
+  private openFileWindow(): { skip: number; until?: number } {
     const first = this.deps.tracker.openFileFirstSeq;
-    if (first === undefined) return 0;
-    const firstDropped = this.queue.dropped.firstAtOrAfter(first) ?? this.queue.handledThrough + 1;
-    return Math.max(0, firstDropped - first);
+    if (first === undefined) return { skip: 0 };
+    const dropped = this.queue.dropped;
+    const firstDropped = dropped.firstAtOrAfter(first);
+    if (firstDropped === undefined) return { skip: Math.max(0, this.queue.handledThrough + 1 - first), until: 0 };
+    return { skip: firstDropped - first, until: (dropped.last ?? firstDropped) - first + 1 };
   }
 
   private available(): void {

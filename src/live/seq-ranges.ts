@@ -53,6 +53,11 @@ export class SeqRanges {
     return this.ranges.length === 0;
   }
 
+  /** The largest number of the ranges, if any. */
+  get last(): number | undefined {
+    return this.ranges.at(-1)?.[1];
+  }
+
   /** How many ranges are kept (what the memory grows with). */
   get rangeCount(): number {
     return this.ranges.length;

@@ -94,6 +94,11 @@ describe('openArchive', () => {
     assert.equal(records, 1800);
     assert.ok(!reasons.has('bad_line'), 'the skipped garbage line was not read');
     assert.deepEqual(after, [2200, 3000]);
+    const window = archiveSource(p, { topicPrefix: 'STARS4ALL', batchLines: 1000, skipLines: 1200, untilLine: 2500 });
+    const windowed: number[] = [];
+    for await (const batch of window.batches) windowed.push(batch.lines);
+    assert.deepEqual(windowed, [1000, 300]);
+    assert.equal(window.stats().linesRead, 2500);
   });
 
   it('reads concatenated gzip members (two files cat-ed)', async () => {

@@ -136,6 +136,8 @@ describe('queue and file bookkeeping', () => {
     assert.equal(r.firstAtOrAfter(3), 5);
     assert.equal(r.firstAtOrAfter(6), 6);
     assert.equal(r.firstAtOrAfter(9), undefined);
+    assert.equal(r.last, 8);
+    assert.equal(new SeqRanges().last, undefined);
     r.prune(6);
     assert.ok(!r.overlaps(1, 6) && r.overlaps(7, 7));
   });

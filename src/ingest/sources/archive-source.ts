@@ -31,6 +31,7 @@ export function archiveSource(path: string, opts: SourceOptions): RecordSource {
   const classifyOptions = { topicPrefix: opts.topicPrefix };
   const prefix = opts.topicPrefix;
   const skipLines = Math.max(0, Math.floor(opts.skipLines ?? 0));
+  const untilLine = opts.untilLine ?? Infinity;
   let lineNo = 0;
   // Lines that cannot be decoded have no time of their own: count them on the day of the last good one,
   // kept as the line itself for fast-path lines (its rx is parsed again only when needed).
@@ -39,8 +40,9 @@ export function archiveSource(path: string, opts: SourceOptions): RecordSource {
 
   async function* batches(): AsyncGenerator<SourceBatch> {
     let batch = emptyBatch();
-    for await (const group of readLineGroups(path, stats)) {
+    reading: for await (const group of readLineGroups(path, stats)) {
       for (const line of group) {
+        if (lineNo >= untilLine) break reading;
         if (++lineNo <= skipLines) {
           stats.lines++;
           continue;

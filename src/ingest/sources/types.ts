@@ -34,4 +34,6 @@ export interface SourceOptions {
   csvFormats?: CsvFormatConfig[];
   /** Archives only: physical lines at the start that were loaded before (counted, not read again). */
   skipLines?: number;
+  /** Archives only: stop after this physical line. */
+  untilLine?: number;
 }
