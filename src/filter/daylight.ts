@@ -20,17 +20,9 @@ export const DAYLIGHT_HALF_WINDOW = 3;
 export class DaylightRanges {
   private readonly ranges = new Map<string, [number, number]>();
 
-  /** Note readings (anything with a name and a tstamp); cheap, call it for every loaded batch. */
+  /** Note readings (anything with a name and a tstamp). */
   add(readings: Iterable<{ name: string; tstamp: Date }>): void {
-    for (const r of readings) {
-      const t = r.tstamp.getTime();
-      const range = this.ranges.get(r.name);
-      if (range === undefined) this.ranges.set(r.name, [t, t]);
-      else {
-        if (t < range[0]) range[0] = t;
-        if (t > range[1]) range[1] = t;
-      }
-    }
+    this.addRows(Array.from(readings, (r) => ({ name: r.name, ms: r.tstamp.getTime() })));
   }
 
   /**
@@ -99,33 +91,14 @@ export async function refreshDaylightAll(client: pg.ClientBase, names?: string[]
 /**
  * The flags a batch implies on its own: readings whose 3 neighbours on each side *within the batch*
  * (same name, time order) are all saturated, like the batch's readings were the whole series. Written
- * with the COPY (ReadingLoader `daylight` argument) so that `refreshDaylight`, which checks every one
+ * with the COPY (the `daylight` argument of ReadingLoader.loadEncoded) so that `refreshDaylight`, which checks every one
  * against the stored neighbours just after, rarely has to rewrite a row: without it every daytime
  * reading would be written twice (inserted, then updated). Wrong guesses (readings of the same name
  * from another file interleaved in time, duplicates) are corrected by the refresh.
  */
 export function tentativeDaylight<R extends { name: string; tstamp: Date; mag: number | null }>(readings: readonly R[]): Set<R> {
-  const flagged = new Set<R>();
-  const byName = new Map<string, R[]>();
-  let saturated = false;
-  for (const r of readings) {
-    if (r.mag !== 0) continue;
-    saturated = true;
-    break;
-  }
-  if (!saturated) return flagged;
-  for (const r of readings) {
-    const list = byName.get(r.name);
-    if (list) list.push(r);
-    else byName.set(r.name, [r]);
-  }
-  for (const list of byName.values()) {
-    if (list.length < 2 * DAYLIGHT_HALF_WINDOW + 1) continue;
-    list.sort((a, b) => a.tstamp.getTime() - b.tstamp.getTime());
-    const flags = daylightFlags(list.map((r) => r.mag));
-    flags.forEach((f, i) => f && flagged.add(list[i]));
-  }
-  return flagged;
+  const flags = tentativeDaylightRows(readings.map((r) => ({ name: r.name, ms: r.tstamp.getTime(), saturated: r.mag === 0 })));
+  return new Set(flags ? readings.filter((_, i) => flags[i] === 1) : []);
 }
 
 /**

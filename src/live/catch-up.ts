@@ -2,8 +2,8 @@
  * Catching up from the archive, for what the live stream did not load: files finalised after a crash, files
  * of an outage or overflow, files of earlier runs that never got loaded. Closed files go through the ingest
  * path (`ingestFile`: one transaction with its file_ingests record, so `tessdb ingest` skips them later); the
- * file still being written is read up to its last flush with the archive source of file ingest and loaded with the same
- * loader. Loading is idempotent, so overlapping what was loaded live is harmless.
+ * file still being written is read up to its last flush with the archive source of file ingest and loaded
+ * with the same loader. Loading is idempotent, so overlapping what was loaded live is harmless.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -121,7 +121,11 @@ export type OpenFileProgress = Map<string, number>;
  * window that is too narrow costs nothing worse than a later load, because a file with dropped messages is
  * ingested whole once it is closed.
  */
-export type OpenFileWindow = () => { skip: number; until?: number };
+export interface LineWindow {
+  skip: number;
+  until?: number;
+}
+export type OpenFileWindow = () => LineWindow;
 
 /**
  * Loads what is flushed so far of this daemon's `.part` files (call `ArchiveWriter.flush()` first), from where

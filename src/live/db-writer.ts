@@ -18,7 +18,7 @@ import { errorMessage } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { Backoff, Waker } from './backoff.js';
 import { loadBatch } from './batch.js';
-import { catchUpFile, catchUpOpenFiles, notYetLoaded, type CatchUpDeps, type OpenFileProgress } from './catch-up.js';
+import { catchUpFile, catchUpOpenFiles, notYetLoaded, type CatchUpDeps, type LineWindow, type OpenFileProgress } from './catch-up.js';
 import { isTransientDbError } from './db-errors.js';
 import { batchNote, writeLiveFileRecord, type FileTracker, type LiveFileRecord } from './file-records.js';
 import { LiveQueue } from './queue.js';
@@ -389,7 +389,7 @@ export class DbWriter {
    * last (before: committed live; after: queued again since the queue resumed). Everything when the line ↔
    * message mapping is not trusted.
    */
-  private openFileWindow(): { skip: number; until?: number } {
+  private openFileWindow(): LineWindow {
     const first = this.deps.tracker.openFileFirstSeq;
     if (first === undefined) return { skip: 0 };
     const dropped = this.queue.dropped;

@@ -6,10 +6,9 @@
  * The caller owns the transaction; the loader uses savepoints inside it.
  */
 import type pg from 'pg';
-import type { Reading } from '../model/types.js';
 import { ChunkBuilder, copyChunks } from './copy.js';
 import { READING_COLUMNS } from './encode.js';
-import { encodedFromReading, readingOf, type EncodedReading } from './encoded.js';
+import { readingOf, type EncodedReading } from './encoded.js';
 import { MonthSet } from './month-set.js';
 import type { NameIds } from './names.js';
 import type { PartitionManager } from './partitions.js';
@@ -57,22 +56,6 @@ export class ReadingLoader {
     private readonly partitions: PartitionManager,
     private readonly options: LoaderOptions,
   ) {}
-
-  /**
-   * `daylight`: readings to store with daylight = true (the batch's own guess, `tentativeDaylight`);
-   * without it the column is left to its default (false) for `refreshDaylight` to set.
-   */
-  async load(
-    client: pg.ClientBase,
-    readings: Reading[],
-    attribution: Attribution,
-    rejects: RejectCounter,
-    daylight?: ReadonlySet<Reading>,
-  ): Promise<BatchCounts> {
-    const rows = readings.map(encodedFromReading);
-    const flags = daylight ? Uint8Array.from(readings, (r) => (daylight.has(r) ? 1 : 0)) : undefined;
-    return this.loadEncoded(client, rows, attribution, rejects, flags);
-  }
 
   /**
    * Encoded rows (src/load/encoded.ts) in file order. `daylight`: per row, 1 to store it with
