@@ -51,7 +51,7 @@ export interface IngestDeps {
   onRows?: (rows: number) => void;
   /** Wait out database outages (`tessdb ingest`); without it a lost database is an error thrown to the caller. */
   dbWait?: DatabaseWait;
-  /** Called once the file's readings are all sent and it changed no registration: the next file may start (overlap.ts). */
+  /** Called once the file is parsed to its end and it changed no registration: the next file may start (overlap.ts). */
   onLoaded?: () => void;
 }
 
@@ -137,9 +137,10 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       }
       deps.onRows?.(batch.lines);
     }
+    // All rows are parsed: the next file may start parsing while this one's last COPY runs.
+    if (!state.registryChanged) deps.onLoaded?.();
     await inflight;
     await flush(true);
-    if (!state.registryChanged) deps.onLoaded?.();
     await refreshDaylight(client, daylight);
     registryChanged = state.registryChanged;
     const stats = source.stats();

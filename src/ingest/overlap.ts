@@ -1,7 +1,7 @@
 /**
- * One job's files with the end of one overlapping the start of the next: once a file's readings are
- * all sent (only its daylight refresh, ingest record and COMMIT remain, work for the database), the
- * next file is opened and parsed on a second connection. At most two files are in flight, each in its
+ * One job's files with the end of one overlapping the start of the next: once a file is parsed to its
+ * end (only its last COPY, daylight refresh, ingest record and COMMIT remain, work for the database),
+ * the next file is opened and parsed on a second connection. At most two files are in flight, each in its
  * own transaction with its own loader; results are reported in file order. A file that changed the
  * registry is finished before the next starts, so that the next one is attributed with it.
  */
