@@ -11,6 +11,13 @@ const READ_CHUNK = 256 * 1024;
 const GUNZIP_CHUNK = 128 * 1024;
 /** Decompressed bytes queued for the consumer above which the file read pauses. */
 const MAX_QUEUED = 4 * 1024 * 1024;
+/**
+ * Queued chunks are handed over as microtasks, so a consumer that parses as fast as it can would never
+ * let the event loop read a socket: replies of Postgres (the end of a COPY, a SAVEPOINT) would wait
+ * until the whole queue is parsed, idling the database. Every TURN_MS, one event-loop turn passes.
+ */
+const TURN_MS = 2;
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class GunzipSource {
   private readonly rs: fs.ReadStream;
@@ -24,6 +31,7 @@ export class GunzipSource {
   private done = false;
   private fatal: Error | undefined;
   private waiter: (() => void) | undefined;
+  private lastTurn = performance.now();
   /** Set when the stream could not be decoded to its end (truncated or corrupt); the prefix was delivered. */
   truncatedDetail: string | undefined;
 
@@ -50,6 +58,10 @@ export class GunzipSource {
   /** The next decompressed chunk, or null at the end (clean or truncated). Rejects on a fatal error. */
   async next(): Promise<Buffer | null> {
     for (;;) {
+      if (this.queue.length > 0 && performance.now() - this.lastTurn > TURN_MS) {
+        await nextTurn();
+        this.lastTurn = performance.now();
+      }
       const c = this.queue.shift();
       if (c !== undefined) {
         this.queued -= c.length;

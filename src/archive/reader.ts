@@ -79,15 +79,6 @@ export function toArchiveLine(line: SplitLine, lineNo: number, stats: ArchiveRea
   }
 }
 
-/**
- * Decoded chunks queued by the gunzip are handed over as microtasks, so a consumer that parses as fast
- * as it can would never let the event loop read a socket: the replies of Postgres (end of a COPY, a
- * SAVEPOINT) would wait until the whole queue is parsed, idling the database. Every TURN_MS of
- * parsing, the reader lets one event-loop turn pass.
- */
-const TURN_MS = 2;
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 function partialLineBytes(line: SplitLine): number {
   return typeof line === 'string' ? Buffer.byteLength(line) : line.overlong;
 }
@@ -100,16 +91,11 @@ function partialLineBytes(line: SplitLine): number {
 export async function* readLineGroups(path: string, stats: ArchiveReadStats): AsyncGenerator<SplitLine[]> {
   const source = new GunzipSource(path);
   const splitter = new LineSplitter(MAX_ARCHIVE_LINE_BYTES);
-  let lastTurn = performance.now();
   try {
     for (let chunk = await source.next(); chunk !== null; chunk = await source.next()) {
       stats.bytesRead = source.bytesRead;
       const lines = splitter.push(chunk);
       if (lines.length > 0) yield lines;
-      if (performance.now() - lastTurn > TURN_MS) {
-        await nextTurn();
-        lastTurn = performance.now();
-      }
     }
     const tail = splitter.end();
     if (source.truncatedDetail !== undefined) {
