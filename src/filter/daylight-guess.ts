@@ -17,6 +17,10 @@ type Row = { name: string; ms: number; saturated: boolean };
 export class DaylightGuess {
   /** Per name: how many of its latest rows (in earlier batches of this transaction) were saturated, capped at the half window. */
   private readonly tails = new Map<string, number>();
+  /** Per name: saturated rows the flags of its previous batch assumed to follow it (checked by its next batch). */
+  private readonly assumed = new Map<string, number>();
+  /** Names of which a flag already written rests on an assumption that proved wrong. */
+  readonly wrong = new Set<string>();
 
   /** Flags by row index, or null when no row is saturated (then none is flagged). */
   flags(rows: readonly Row[], last: boolean): Uint8Array | null {
@@ -24,13 +28,32 @@ export class DaylightGuess {
     let flags: Uint8Array | null = null;
     for (const [name, list] of byName) {
       list.sort((a, b) => rows[a].ms - rows[b].ms);
+      const assumed = this.assumed.get(name) ?? 0;
+      if (assumed > 0 && leadingSaturated(rows, list, assumed) < assumed) this.wrong.add(name);
       const lead = this.tails.get(name) ?? DAYLIGHT_HALF_WINDOW;
       this.tails.set(name, trailingSaturated(rows, list, lead));
       const trail = last ? 0 : DAYLIGHT_HALF_WINDOW;
       flags = flagRun(rows, list, lead, trail, flags);
+      this.assumed.set(name, flags === null ? 0 : assumedAfter(list, flags));
     }
     return flags;
   }
+}
+
+/** Saturated rows at the start of `list`, counting at most `limit`. */
+function leadingSaturated(rows: readonly Row[], list: readonly number[], limit: number): number {
+  let n = 0;
+  while (n < limit && n < list.length && rows[list[n]].saturated) n++;
+  return n;
+}
+
+/** How many saturated rows after the end of `list` the flags of its last rows took for granted. */
+function assumedAfter(list: readonly number[], flags: Uint8Array): number {
+  const n = list.length;
+  for (let k = n - 1; k >= Math.max(0, n - DAYLIGHT_HALF_WINDOW); k--) {
+    if (flags[list[k]] === 1) return k + DAYLIGHT_HALF_WINDOW - (n - 1);
+  }
+  return 0;
 }
 
 function groupByName(rows: readonly Row[]): Map<string, number[]> {

@@ -12,6 +12,7 @@
  * latest readings of a live photometer become flagged when their 3 successors arrive.
  */
 import type pg from 'pg';
+import { refreshDaylightEdges, type DaylightClaims } from './daylight-claims.js';
 
 /** Half the window: neighbours looked at on each side. */
 export const DAYLIGHT_HALF_WINDOW = 3;
@@ -62,20 +63,23 @@ export class DaylightRanges {
 }
 
 /**
- * Recompute the daylight flag around the given ranges, in the caller's transaction. Call it once per
+ * Recompute the daylight flag around the given ranges, in the caller's transaction; with `claims`, only
+ * near the ends of the ranges of the names that stayed clean (src/filter/daylight-claims.ts). Call it once per
  * transaction, after the readings are loaded and after any registry change of that transaction
  * (it takes per-name advisory locks held to commit; the registry lock must never be requested after
  * them). Returns the number of readings whose flag changed.
  */
-export async function refreshDaylight(client: pg.ClientBase, ranges: DaylightRanges): Promise<number> {
+export async function refreshDaylight(client: pg.ClientBase, ranges: DaylightRanges, claims?: DaylightClaims): Promise<number> {
   if (ranges.size === 0) return 0;
-  const list = ranges.entries();
+  const edges = claims ? await refreshDaylightEdges(client, claims) : 0;
+  const list = claims ? ranges.entries().filter((r) => !claims.isClean(r.name)) : ranges.entries();
+  if (list.length === 0) return edges;
   const { rows } = await client.query<{ n: string }>('SELECT daylight_refresh($1::text[], $2::timestamptz[], $3::timestamptz[]) AS n', [
     list.map((r) => r.name),
     list.map((r) => r.from.toISOString()),
     list.map((r) => r.to.toISOString()),
   ]);
-  return Number(rows[0].n);
+  return edges + Number(rows[0].n);
 }
 
 /** Recompute the flag of every reading of `names` (all names when omitted), e.g. after a restore. */

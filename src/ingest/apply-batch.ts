@@ -9,6 +9,7 @@ import type { RejectCounter } from '../load/rejects.js';
 import { rebuildRegistry, recordRegisterEvents, loadRegistrySnapshot } from '../registry/index.js';
 import { tentativeDaylightRows, type DaylightRanges } from '../filter/daylight.js';
 import type { DaylightGuess } from '../filter/daylight-guess.js';
+import type { DaylightClaims } from '../filter/daylight-claims.js';
 import { encodedFromReading, type EncodedReading } from '../load/encoded.js';
 import type { SourceBatch } from './sources/index.js';
 
@@ -26,6 +27,8 @@ export interface BatchState {
   daylight?: DaylightRanges;
   /** Tentative flags carried across this transaction's batches; without it each batch is guessed alone. */
   guess?: DaylightGuess;
+  /** With `guess`: claim names for the edge-only refresh (file ingest; src/filter/daylight-claims.ts). */
+  claims?: DaylightClaims;
 }
 
 export async function applyRegisters(client: pg.ClientBase, batch: SourceBatch, state: BatchState): Promise<void> {
@@ -52,7 +55,9 @@ export async function flushReadings(
   if (rows.length === 0) return { inserted: 0, duplicates: 0, rejected: 0 };
   if (!state.daylight) return loader.loadEncoded(client, rows, state.attribution, rejects);
   const flags = (state.guess ? state.guess.flags(rows, last) : tentativeDaylightRows(rows)) ?? new Uint8Array(rows.length);
-  const counts = await loader.loadEncoded(client, rows, state.attribution, rejects, flags);
+  const claims = state.guess ? state.claims : undefined;
+  if (claims) claims.spoil(state.guess!.wrong);
+  const counts = await loader.loadEncoded(client, rows, state.attribution, rejects, flags, claims);
   // Flags can only change around readings that were stored now (all duplicates: nothing to recompute).
   if (counts.inserted > 0) state.daylight.addRows(rows);
   return counts;

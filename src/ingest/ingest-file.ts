@@ -11,6 +11,7 @@ import { RejectCounter, saveRejects } from '../load/rejects.js';
 import { errorMessage } from '../util/errors.js';
 import { DaylightRanges, refreshDaylight } from '../filter/daylight.js';
 import { DaylightGuess } from '../filter/daylight-guess.js';
+import { DaylightClaims } from '../filter/daylight-claims.js';
 import { applyRegisters, flushReadings, type BatchState } from './apply-batch.js';
 import type { DatabaseWait } from './db-wait.js';
 import { markRereadPending } from './pending.js';
@@ -53,6 +54,11 @@ export interface IngestDeps {
   dbWait?: DatabaseWait;
   /** Called once the file is parsed to its end and it changed no registration: the next file may start (overlap.ts). */
   onLoaded?: () => void;
+  /**
+   * Settles when the file before this one (overlap.ts) is finished: the first COPY waits for it, so that
+   * this file's daylight claims do not meet the locks that file holds until its COMMIT.
+   */
+  previous?: Promise<unknown>;
 }
 
 /** Rejects that mean "the input was bad", as opposed to "not loaded by rule" (retained, unregistered…). */
@@ -110,7 +116,8 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
   try {
     await client.query('BEGIN');
     const daylight = new DaylightRanges();
-    const state: BatchState = { attribution: await deps.registry.current(client), registryChanged: false, pending: [], rows: [], daylight, guess: new DaylightGuess() };
+    const claims = new DaylightClaims();
+    const state: BatchState = { attribution: await deps.registry.current(client), registryChanged: false, pending: [], rows: [], daylight, guess: new DaylightGuess(), claims };
     const source = openSource(file.kind, file.path, deps.source);
     const add = (c: { inserted: number; duplicates: number }) => {
       result.inserted += c.inserted;
@@ -118,7 +125,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     };
     // One COPY may be in flight while the next batch is read and classified: file parsing (Node) and
     // loading (the Postgres backend) then use both cores.
-    let inflight: Promise<void> = Promise.resolve();
+    let inflight: Promise<unknown> = deps.previous ?? Promise.resolve();
     const flush = (last: boolean) => flushReadings(client, deps.loader, state, rejects, last).then(add);
     for await (const batch of source.batches) {
       result.read += batch.lines;
@@ -141,7 +148,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     if (!state.registryChanged) deps.onLoaded?.();
     await inflight;
     await flush(true);
-    await refreshDaylight(client, daylight);
+    await refreshDaylight(client, daylight, claims);
     registryChanged = state.registryChanged;
     const stats = source.stats();
     assertUnchanged(file);

@@ -8,25 +8,28 @@
 import type { FileResult, FileToIngest } from './ingest-file.js';
 
 /**
- * `ingest(file, loader, loaded)` loads one file; it calls `loaded()` when the rest of its work no
- * longer needs the parser (it may never call it: then the next file waits for it to finish).
+ * `ingest(file, loader, loaded, previous)` loads one file; it calls `loaded()` when the rest of its work
+ * no longer needs the parser (it may never call it: then the next file waits for it to finish).
+ * `previous` settles when the file before it is finished (committed or not).
  */
 export async function ingestOverlapped<L>(
   take: () => FileToIngest | undefined,
   loaders: [L, L],
-  ingest: (file: FileToIngest, loader: L, loaded: () => void) => Promise<FileResult>,
+  ingest: (file: FileToIngest, loader: L, loaded: () => void, previous: Promise<unknown>) => Promise<FileResult>,
   onResult: (r: FileResult) => void,
 ): Promise<void> {
   const inFlight: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
   let reported: Promise<void> = Promise.resolve();
   let failure: { err: unknown } | undefined;
+  let finished: Promise<unknown> = Promise.resolve();
   for (let slot = 0; ; slot ^= 1) {
     await inFlight[slot]; // the file that used this loader two files ago is finished
     const file = failure ? undefined : take();
     if (file === undefined) break;
     let loaded!: () => void;
     const parsed = new Promise<void>((resolve) => (loaded = resolve));
-    const done = ingest(file, loaders[slot], loaded);
+    const done = ingest(file, loaders[slot], loaded, finished);
+    finished = done.catch(() => undefined);
     const previous = reported;
     reported = done.then(
       async (r) => {

@@ -52,7 +52,7 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
       const newLoader = () => new ReadingLoader(names, new PartitionManager(), { requireAuthorisation: config.registry.require_authorisation });
       const take = () => (next < list.length && !failure ? list[next++] : undefined);
       try {
-        await ingestOverlapped(take, [newLoader(), newLoader()], (file, loader, loaded) =>
+        await ingestOverlapped(take, [newLoader(), newLoader()], (file, loader, loaded, previous) =>
           ingestFile(file, {
             pool,
             loader,
@@ -62,6 +62,7 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
             onRows: (rows) => progress.tick(0, rows),
             dbWait,
             onLoaded: loaded,
+            previous,
           }).catch((err: unknown) => {
             failure ??= { err }; // no job takes a new file from now on
             throw err;

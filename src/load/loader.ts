@@ -6,6 +6,7 @@
  * The caller owns the transaction; the loader uses savepoints inside it.
  */
 import type pg from 'pg';
+import type { BatchRanges, DaylightClaims } from '../filter/daylight-claims.js';
 import { ChunkBuilder, copyChunks } from './copy.js';
 import { READING_COLUMNS } from './encode.js';
 import { readingOf, type EncodedReading } from './encoded.js';
@@ -39,6 +40,10 @@ interface Built {
   rows: number;
   months: string[];
   firstKey: [number, Date] | undefined;
+  /** Per name, the range of the rows to COPY (only with claims). */
+  ranges: BatchRanges | undefined;
+  /** Names with rows that are not loaded (only with claims). */
+  refused: Set<string> | undefined;
 }
 
 const BASE_COLUMNS = READING_COLUMNS.join(', ');
@@ -60,6 +65,8 @@ export class ReadingLoader {
   /**
    * Encoded rows (src/load/encoded.ts) in file order. `daylight`: per row, 1 to store it with
    * daylight = true; without it the column is left to its default (false) for `refreshDaylight` to set.
+   * `claims`: claim each name's range before the COPY (src/filter/daylight-claims.ts); the claim also
+   * says whether duplicates are possible.
    */
   async loadEncoded(
     client: pg.ClientBase,
@@ -67,17 +74,21 @@ export class ReadingLoader {
     attribution: Attribution,
     rejects: RejectCounter,
     daylight?: Uint8Array,
+    claims?: DaylightClaims,
   ): Promise<BatchCounts> {
     const accepted = this.gate(rows, attribution, rejects);
     await this.names.resolve(accepted.names);
-    const built = this.build(rows, accepted.ok, rejects, daylight);
+    const built = this.build(rows, accepted.ok, rejects, daylight, claims !== undefined);
     const rejected = rows.length - built.rows;
+    if (built.refused) claims!.spoil(built.refused);
     if (built.rows === 0) return { inserted: 0, duplicates: 0, rejected };
     await this.partitions.ensure(client, built.months);
     const columns = columnsOf(daylight !== undefined);
-    const inserted = (await this.shouldStage(client, built.firstKey!))
-      ? await this.viaStaging(client, built.chunks, columns)
+    const stage = claims ? await claims.claim(client, built.ranges!) : await this.shouldStage(client, built.firstKey!);
+    const { inserted, staged } = stage
+      ? { inserted: await this.viaStaging(client, built.chunks, columns), staged: true }
       : await this.plainOrStaging(client, built.chunks, columns);
+    if (staged) claims?.spoil(built.ranges!.keys());
     const duplicates = built.rows - inserted;
     this.expectDuplicates = duplicates > 0;
     return { inserted, duplicates, rejected };
@@ -111,28 +122,43 @@ export class ReadingLoader {
   }
 
   /** The accepted rows as COPY text in large chunks, with the months they fall in and the first row's key. */
-  private build(rows: readonly EncodedReading[], ok: Uint8Array, rejects: RejectCounter, daylight: Uint8Array | undefined): Built {
+  private build(rows: readonly EncodedReading[], ok: Uint8Array, rejects: RejectCounter, daylight: Uint8Array | undefined, withRanges: boolean): Built {
     const builder = new ChunkBuilder(CHUNK_BYTES);
     const months = new MonthSet();
+    const ranges: BatchRanges | undefined = withRanges ? new Map() : undefined;
+    const refused: Set<string> | undefined = withRanges ? new Set() : undefined;
+    let range: { id: number; lo: number; hi: number } | undefined;
     let firstKey: [number, Date] | undefined;
     let lastName = '';
     let nameId = 0;
     for (let i = 0; i < rows.length; i++) {
-      if (ok[i] === 0) continue;
       const r = rows[i];
+      if (ok[i] === 0) {
+        refused?.add(r.name);
+        continue;
+      }
       if (r.name !== lastName) {
         lastName = r.name;
         nameId = this.names.get(r.name)!;
+        if (ranges) {
+          range = ranges.get(r.name);
+          if (range === undefined) ranges.set(r.name, (range = { id: nameId, lo: r.ms, hi: r.ms }));
+        }
       }
       if (r.cols === null) {
+        refused?.add(r.name);
         rejects.add({ reason: 'invalid_payload', name: r.name, day: new Date(r.ms), detail: `field "${r.badField}" is out of range for its column`, sample: JSON.stringify(readingOf(r)) });
         continue;
+      }
+      if (range) {
+        if (r.ms < range.lo) range.lo = r.ms;
+        else if (r.ms > range.hi) range.hi = r.ms;
       }
       firstKey ??= [nameId, new Date(r.ms)];
       builder.add(daylight === undefined ? `${nameId}${r.cols}\n` : daylight[i] === 1 ? `${nameId}${r.cols}\tt\n` : `${nameId}${r.cols}\tf\n`);
       months.add(r.ms);
     }
-    return { chunks: builder.finish(), rows: builder.rows, months: months.keys(), firstKey };
+    return { chunks: builder.finish(), rows: builder.rows, months: months.keys(), firstKey, ranges, refused };
   }
 
   private async shouldStage(client: pg.ClientBase, [nameId, tstamp]: [number, Date]): Promise<boolean> {
@@ -141,16 +167,16 @@ export class ReadingLoader {
     return (rowCount ?? 0) > 0;
   }
 
-  private async plainOrStaging(client: pg.ClientBase, chunks: string[], columns: string): Promise<number> {
+  private async plainOrStaging(client: pg.ClientBase, chunks: string[], columns: string): Promise<{ inserted: number; staged: boolean }> {
     await client.query('SAVEPOINT tessdb_copy');
     try {
       const n = await copyChunks(client, `COPY readings (${columns}) FROM STDIN`, chunks);
       await client.query('RELEASE SAVEPOINT tessdb_copy');
-      return n;
+      return { inserted: n, staged: false };
     } catch (err) {
       await client.query('ROLLBACK TO SAVEPOINT tessdb_copy');
       if ((err as { code?: string }).code !== '23505') throw err;
-      return this.viaStaging(client, chunks, columns);
+      return { inserted: await this.viaStaging(client, chunks, columns), staged: true };
     }
   }
 

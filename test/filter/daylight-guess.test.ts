@@ -40,3 +40,20 @@ test('one batch, last: interior flags agree with the reference; the first 3 foll
     }),
   );
 });
+
+test('a flag that assumed saturated rows after its batch is reported when the next batch disproves it', () => {
+  const guess = new DaylightGuess();
+  const first = rowsOf('a', 'sssssss');
+  assert.equal(show(first, guess.flags(first, false)), 'DDDDDDD'); // the last 3 rely on 3 saturated rows to come
+  const right = rowsOf('a', 'sss.', 7);
+  guess.flags(right, false);
+  assert.deepEqual([...guess.wrong], [], 'three saturated rows did follow');
+  const other = new DaylightGuess();
+  other.flags(first, false);
+  other.flags(rowsOf('a', 'ss.ssss', 7), true); // the last row of the first batch assumed 3, only 2 came
+  assert.deepEqual([...other.wrong], ['a']);
+  const unflagged = new DaylightGuess();
+  unflagged.flags(rowsOf('a', 'sssssss.'), false); // the end of the batch is not flagged: nothing assumed
+  unflagged.flags(rowsOf('a', '.', 8), true);
+  assert.deepEqual([...unflagged.wrong], []);
+});

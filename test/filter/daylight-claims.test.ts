@@ -1,0 +1,178 @@
+/**
+ * The edge-only daylight refresh of file ingest (sql/006, src/filter/daylight-claims.ts): the claims
+ * themselves (lock held elsewhere, rows already in the range, the part claimed before left out), and
+ * the flags it leaves through the real pipeline, compared with the reference function over each
+ * name's whole series and with a full `daylight_refresh`, whatever the order, batching, overlap of
+ * files, duplicates and interleaved captures.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { after, before, test } from 'node:test';
+import pg from 'pg';
+import { DaylightClaims } from '../../src/filter/daylight-claims.js';
+import { daylightFlags } from '../../src/filter/daylight.js';
+import { dbEnv, runCli } from '../helpers/cli.js';
+import { freshDatabase, type TestDatabase } from '../helpers/db.js';
+
+let db: TestDatabase;
+let dir: string;
+before(async () => {
+  db = await freshDatabase('dlclaims');
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessdb-claims-'));
+  fs.chmodSync(dir, 0o755);
+  const r = await runCli(['setup', '-q'], { env: dbEnv(db.url) });
+  assert.equal(r.code, 0, r.stderr);
+});
+after(async () => {
+  await db?.drop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const T0 = Date.parse('2025-03-01T00:00:00Z');
+const HOUR = 3_600_000;
+
+async function inTransaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await db.pool.connect();
+  try {
+    await c.query('BEGIN');
+    return await fn(c);
+  } finally {
+    await c.query('ROLLBACK').catch(() => undefined);
+    c.release();
+  }
+}
+
+async function nameId(name: string): Promise<number> {
+  await db.pool.query('INSERT INTO names (name) VALUES ($1) ON CONFLICT DO NOTHING', [name]);
+  return (await db.pool.query('SELECT name_id FROM names WHERE name = $1', [name])).rows[0].name_id;
+}
+
+test('daylight_claim: a lock held by another transaction, rows in the range, the part claimed before', async () => {
+  const a = await nameId('claim-a');
+  const b = await nameId('claim-b');
+  await db.pool.query(`SELECT tessdb_ensure_partition('202503')`);
+  await db.pool.query(`INSERT INTO readings (name_id, tstamp, tstamp_src, load_src, mag) VALUES ($1, $2, 'publisher', 'mqtt', 0)`, [b, new Date(T0 + 30_000)]);
+  const range = (id: number, lo: number, hi: number) => new Map([[`n${id}`, { id, lo, hi }]]);
+  await inTransaction(async (first) => {
+    const claims = new DaylightClaims();
+    assert.equal(await claims.claim(first, range(a, T0, T0 + 60_000)), false);
+    assert.ok(claims.isClean(`n${a}`));
+    // The lock stays with the first transaction until it ends: another one cannot claim the name.
+    await inTransaction(async (second) => {
+      const other = new DaylightClaims();
+      assert.equal(await other.claim(second, range(a, T0 + HOUR, T0 + 2 * HOUR)), false, 'a busy lock does not mean duplicates');
+      assert.equal(other.isClean(`n${a}`), false);
+    });
+    // b has a stored row inside the range: occupied (duplicates possible), not clean.
+    assert.equal(await claims.claim(first, range(b, T0, T0 + 60_000)), true);
+    assert.equal(claims.isClean(`n${b}`), false);
+  });
+  await inTransaction(async (c) => {
+    const claims = new DaylightClaims();
+    // The stored row of b is before this range, then a second batch claims only what follows the first.
+    assert.equal(await claims.claim(c, range(b, T0 + 40_000, T0 + 50_000)), false);
+    assert.equal(await claims.claim(c, range(b, T0 + 60_000, T0 + 70_000)), false);
+    assert.ok(claims.isClean(`n${b}`));
+    assert.deepEqual(claims.clean(), [{ id: b, lo: T0 + 40_000, hi: T0 + 70_000 }]);
+    // A batch reaching back into the part claimed before: not clean any more.
+    assert.equal(await claims.claim(c, range(b, T0 + 65_000, T0 + 80_000)), false);
+    assert.equal(claims.isClean(`n${b}`), false);
+  });
+});
+
+/** A seeded generator (mulberry32): the same patterns on every run. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Runs of saturated and clear readings, as a string of 's' and '.'. */
+function pattern(rand: () => number, length: number): string {
+  let out = '';
+  let saturated = rand() < 0.5;
+  while (out.length < length) {
+    out += (saturated ? 's' : '.').repeat(1 + Math.floor(rand() * 25));
+    saturated = !saturated;
+  }
+  return out.slice(0, length);
+}
+
+interface Reading {
+  name: string;
+  ms: number;
+  saturated: boolean;
+}
+
+function writeArchive(file: string, readings: Reading[], macs: Map<string, string>): string {
+  const registers = [...new Set(readings.map((r) => r.name))].map((name) => ({
+    rx: new Date(T0 - 60_000).toISOString(), topic: 'STARS4ALL/register', qos: 1, retain: false,
+    payload: { name, mac: macs.get(name), calib: 20.5, rev: 1 },
+  }));
+  const lines = [
+    ...registers,
+    ...readings.map((r) => ({
+      rx: new Date(r.ms + 300).toISOString(), topic: `STARS4ALL/${r.name}/reading`, qos: 1, retain: false,
+      payload: { seq: 1, name: r.name, freq: r.saturated ? 50000 : 10, mag: r.saturated ? 0 : 19.5, tamb: 10, tsky: -10, rev: 1, tstamp: new Date(r.ms).toISOString() },
+    })),
+  ];
+  const p = path.join(dir, file);
+  fs.writeFileSync(p, zlib.gzipSync(lines.map((l) => JSON.stringify(l)).join('\n') + '\n'));
+  return p;
+}
+
+test('ingest with claims: flags of every series as the reference says, whatever the order, batches and overlaps', async () => {
+  const rand = random(42);
+  const names = ['edge-a', 'edge-b', 'edge-c'];
+  const macs = new Map(names.map((n, i) => [n, `AA:00:00:00:10:0${i}`]));
+  // 4 hourly files, one reading every 15 s per name (240 per name per file), names interleaved in time.
+  const series = new Map(names.map((n) => [n, pattern(rand, 4 * 240)]));
+  const hourly: string[] = [];
+  for (let h = 0; h < 4; h++) {
+    const readings: Reading[] = [];
+    for (let i = 0; i < 240; i++) {
+      for (const [k, name] of names.entries()) {
+        readings.push({ name, ms: T0 + h * HOUR + i * 15_000 + k * 1000, saturated: series.get(name)![h * 240 + i] === 's' });
+      }
+    }
+    hourly.push(writeArchive(`tessdb_e_2025030${1}T0${h}0000Z.ndjson.gz`, readings, macs));
+  }
+  // A second capture of edge-a during hour 1: 20 readings 7 s after the others (other keys, inside the
+  // range of hourly file 1), and 20 exact copies of readings of that file.
+  const extra: Reading[] = [];
+  for (let i = 100; i < 120; i++) extra.push({ name: 'edge-a', ms: T0 + HOUR + i * 15_000 + 7000, saturated: rand() < 0.5 });
+  for (let i = 150; i < 170; i++) extra.push({ name: 'edge-a', ms: T0 + HOUR + i * 15_000, saturated: series.get('edge-a')![240 + i] === 's' });
+  const capture = writeArchive('capture_edge-a.ndjson.gz', extra.sort((x, y) => x.ms - y.ms), macs);
+
+  const env = dbEnv(db.url);
+  const cli = async (args: string[]) => {
+    const r = await runCli([...args, 'ingest.batch_rows=100', `data_dirs=['${dir}']`], { env });
+    assert.equal(r.code, 0, `tessdb ${args.join(' ')}:\n${r.stderr}`);
+  };
+  await cli(['ingest', '-q', '--file', hourly[2]]); // the middle first
+  await cli(['ingest', '-q', '--file', capture]); // interleaved rows and duplicates, before their file
+  await cli(['backfill', '-q']); // the other hourly files in one run: overlapped files, batches of 100 rows
+  await cli(['ingest', '-q', '--reprocess']);
+
+  const stored = await db.pool.query<{ name: string; mag: number; daylight: boolean }>(
+    `SELECT n.name, r.mag, r.daylight FROM readings r JOIN names n USING (name_id) WHERE n.name LIKE 'edge-%' ORDER BY n.name, r.tstamp`,
+  );
+  for (const name of names) {
+    const rows = stored.rows.filter((r) => r.name === name);
+    assert.equal(rows.length, name === 'edge-a' ? 4 * 240 + 20 : 4 * 240, name);
+    const expected = daylightFlags(rows.map((r) => r.mag));
+    const show = (flags: boolean[]) => flags.map((f, i) => (f ? 'D' : rows[i].mag === 0 ? 's' : '.')).join('');
+    assert.equal(show(rows.map((r) => r.daylight)), show(expected), name);
+    assert.ok(expected.some(Boolean), `${name}: the series has daylight runs`);
+  }
+  const full = await db.pool.query<{ n: string }>(
+    `SELECT daylight_refresh(array_agg(name), array_agg('-infinity'::timestamptz), array_agg('infinity'::timestamptz)) AS n FROM names`,
+  );
+  assert.equal(Number(full.rows[0].n), 0, 'a full refresh finds nothing to change');
+});
