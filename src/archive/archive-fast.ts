@@ -8,6 +8,7 @@
  */
 import { flat, type EncodedReading } from '../load/encoded.js';
 import { finite, int16, int32, real } from '../load/encode.js';
+import { isoUtc } from '../util/iso-time.js';
 import type { ReadingPayload } from '../model/schemas.js';
 import { MAX_FUTURE_MS, MIN_TSTAMP_MS, parseTstampMs } from '../model/timestamp.js';
 import { isReadingPayload } from '../model/validate.js';
@@ -44,7 +45,7 @@ function readingMs(tstamp: unknown, rxMs: number): number {
 
 function encode(p: ReadingPayload, ms: number, source: string): string | null {
   misfit = false;
-  const head = `\t${new Date(ms).toISOString()}\t${source}\tmqtt${col(p.seq, int32)}`;
+  const head = `\t${isoUtc(ms)}\t${source}\tmqtt${col(p.seq, int32)}`;
   const f1 = p.F1;
   let cols: string;
   if (f1 === undefined) {

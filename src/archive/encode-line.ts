@@ -1,5 +1,6 @@
 /** Serialises one received MQTT message into one archive line (design.md §2). */
 import { isUtf8 } from 'node:buffer';
+import { isoUtc } from '../util/iso-time.js';
 
 /** A message as received from the broker, before archiving. */
 export interface ArchiveInput {
@@ -53,25 +54,6 @@ export function encodePayloadField(payload: Buffer, maxPayloadBytes: number = DE
   const text = payload.toString('utf8');
   if (!isJsonText(text)) return `"raw":${JSON.stringify(text)}`;
   return `"payload":${CR_OR_LF.test(text) ? text.replace(CR_OR_LF_ALL, ' ') : text}`;
-}
-
-/** `Date.toISOString` costs ~0.4 µs; consecutive messages share the minute, so only seconds and ms are formatted. */
-let isoMinute = NaN;
-let isoPrefix = '';
-const ISO_MAX_MS = 253402300800000; // 10000-01-01: beyond, toISOString switches to ±YYYYYY years
-
-/** Same result as `new Date(ms).toISOString()`. */
-export function isoUtc(ms: number): string {
-  if (ms < 0 || ms >= ISO_MAX_MS) return new Date(ms).toISOString();
-  const minute = Math.floor(ms / 60000);
-  if (minute !== isoMinute) {
-    isoMinute = minute;
-    isoPrefix = new Date(minute * 60000).toISOString().slice(0, 17); // YYYY-MM-DDTHH:MM:
-  }
-  const inMinute = ms - minute * 60000;
-  const sec = Math.floor(inMinute / 1000);
-  const milli = inMinute - sec * 1000;
-  return `${isoPrefix}${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
 /** JSON-quoted topics: a network has ~1,000 units, each with a few topics, so most lookups hit. */

@@ -5,7 +5,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { ArchiveMessage } from '../model/types.js';
-import { isoUtc, OVERSIZE_PREFIX_BYTES, quoteTopic } from './encode-line.js';
+import { isoUtc } from '../util/iso-time.js';
+import { OVERSIZE_PREFIX_BYTES, quoteTopic } from './encode-line.js';
 
 export interface ReceivedMessage {
   /** Time of receipt (`rx.getTime()` must equal `rxMs`). */

@@ -47,9 +47,11 @@ export async function flushReadings(
   rejects: RejectCounter,
   /** No more rows follow in this transaction (for `state.guess`). */
   last = true,
+  /** The rows to load, taken from `state.rows` by the caller; by default `state.rows` (emptied). */
+  taken?: EncodedReading[],
 ): Promise<BatchCounts> {
-  const rows = state.rows ?? [];
-  if (state.rows) state.rows = [];
+  const rows = taken ?? state.rows ?? [];
+  if (taken === undefined && state.rows) state.rows = [];
   for (const r of state.pending) rows.push(encodedFromReading(r));
   state.pending = [];
   if (rows.length === 0) return { inserted: 0, duplicates: 0, rejected: 0 };

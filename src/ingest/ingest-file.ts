@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type pg from 'pg';
 import type { ReadingLoader } from '../load/loader.js';
-import { encodedFromReading } from '../load/encoded.js';
+import { encodedFromReading, type EncodedReading } from '../load/encoded.js';
 import { RejectCounter, saveRejects } from '../load/rejects.js';
 import { errorMessage } from '../util/errors.js';
 import { DaylightRanges, refreshDaylight } from '../filter/daylight.js';
@@ -123,10 +123,12 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       result.inserted += c.inserted;
       result.duplicates += c.duplicates;
     };
-    // One COPY may be in flight while the next batch is read and classified: file parsing (Node) and
-    // loading (the Postgres backend) then use both cores.
+    // While the next batch is read and classified, one batch may be loading and one more queued behind
+    // it: file parsing (Node) and loading (the Postgres backend) then use both cores, and neither waits
+    // for the other's hiccups.
     let inflight: Promise<unknown> = deps.previous ?? Promise.resolve();
-    const flush = (last: boolean) => flushReadings(client, deps.loader, state, rejects, last).then(add);
+    let older: Promise<unknown> = Promise.resolve();
+    const flush = (rows: EncodedReading[], last: boolean) => flushReadings(client, deps.loader, state, rejects, last, rows).then(add);
     for await (const batch of source.batches) {
       result.read += batch.lines;
       for (const r of batch.rejects) rejects.add(r);
@@ -138,8 +140,10 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       for (const r of batch.readings) rows.push(encodedFromReading(r));
       if (batch.encoded) for (const r of batch.encoded) rows.push(r);
       if (rows.length >= deps.batchRows) {
-        await inflight;
-        inflight = flush(false);
+        await older;
+        state.rows = [];
+        older = inflight;
+        inflight = inflight.then(() => flush(rows, false));
         inflight.catch(() => undefined); // awaited below; this only stops it counting as unhandled meanwhile
       }
       deps.onRows?.(batch.lines);
@@ -147,7 +151,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     // All rows are parsed: the next file may start parsing while this one's last COPY runs.
     if (!state.registryChanged) deps.onLoaded?.();
     await inflight;
-    await flush(true);
+    await flush(state.rows!, true);
     await refreshDaylight(client, daylight, claims);
     registryChanged = state.registryChanged;
     const stats = source.stats();

@@ -3,6 +3,7 @@
  * caught here, per reading, so one bad value never fails a whole COPY batch.
  */
 import type { Reading } from '../model/types.js';
+import { isoUtc } from '../util/iso-time.js';
 
 export const READING_COLUMNS = [
   'name_id', 'tstamp', 'tstamp_src', 'load_src', 'seq', 'freq', 'mag', 'tamb', 'tsky', 'wdbm', 'rev',
@@ -21,6 +22,7 @@ export const finite: Check = (v) => Number.isFinite(v);
 
 let badField: string | null = null;
 
+
 function value(field: string, v: number | null, fits: Check): string {
   if (v === null || v === undefined) return '\\N';
   if (fits(v)) return String(v);
@@ -35,7 +37,7 @@ function value(field: string, v: number | null, fits: Check): string {
 export function encodeColumns(r: Reading): string | { badField: string } {
   badField = null;
   const cols =
-    `\t${r.tstamp.toISOString()}\t${r.tstampSource}\t${r.loadSource}` +
+    `\t${isoUtc(r.tstamp.getTime())}\t${r.tstampSource}\t${r.loadSource}` +
     `\t${value('seq', r.seq, int32)}\t${value('freq', r.freq, real)}\t${value('mag', r.mag, real)}` +
     `\t${value('tamb', r.tamb, real)}\t${value('tsky', r.tsky, real)}\t${value('wdbm', r.wdbm, int16)}` +
     `\t${value('rev', r.rev, int16)}\t${value('azimuth', r.azimuth, real)}\t${value('altitude', r.altitude, real)}` +

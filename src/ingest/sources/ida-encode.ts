@@ -5,7 +5,8 @@
  * field's name, as for any source).
  */
 import { int32, real } from '../../load/encode.js';
-import type { EncodedReading, ReadingOrigin } from '../../load/encoded.js';
+import { isoUtc } from '../../util/iso-time.js';
+import { flat, type EncodedReading, type ReadingOrigin } from '../../load/encoded.js';
 
 /** The values of one IDA line, by meaning; null = no such column. */
 export interface IdaValues {
@@ -44,6 +45,6 @@ export function encodeIda(name: string, v: IdaValues, tstampSource: string, orig
       extra += c;
     }
   }
-  const cols = `\t${new Date(v.ms).toISOString()}\t${tstampSource}\tida\t${v.seq === null ? '\\N' : v.seq}${freq}${mag}${tamb}${tsky}${ABSENT}${extra}`;
-  return { name, ms: v.ms, saturated: v.mag === 0, cols, badField: null, origin };
+  const cols = `\t${isoUtc(v.ms)}\t${tstampSource}\tida\t${v.seq === null ? '\\N' : v.seq}${freq}${mag}${tamb}${tsky}${ABSENT}${extra}`;
+  return { name, ms: v.ms, saturated: v.mag === 0, cols: flat(cols), badField: null, origin };
 }

@@ -1,0 +1,30 @@
+/** Timestamps as ISO 8601 UTC text, for COPY rows and archive lines (hot paths). */
+
+const DAY_MS = 86_400_000;
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+const TWO = Array.from({ length: 60 }, (_, i) => pad(i, 2));
+const THREE = Array.from({ length: 1000 }, (_, i) => pad(i, 3));
+let isoDay = Number.NaN;
+let isoDayPrefix = '';
+
+/**
+ * `new Date(ms).toISOString()` without a Date per row: the `YYYY-MM-DDT` of the day is kept from the
+ * previous call (rows come in time order), the time of day is assembled from tables.
+ */
+export function isoUtc(ms: number): string {
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== isoDay) {
+    const iso = new Date(day * DAY_MS).toISOString();
+    if (iso.length !== 24 || !Number.isInteger(ms)) return new Date(ms).toISOString(); // years beyond 0000–9999
+    isoDay = day;
+    isoDayPrefix = iso.slice(0, 11);
+  }
+  if (!Number.isInteger(ms)) return new Date(ms).toISOString();
+  let rest = ms - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const sec = Math.floor(rest / 1000);
+  return `${isoDayPrefix}${TWO[h]}:${TWO[m]}:${TWO[sec]}.${THREE[rest - sec * 1000]}Z`;
+}
