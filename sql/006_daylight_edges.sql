@@ -29,15 +29,14 @@ BEGIN
     -- A new statement, hence a new snapshot: it sees what was committed before the locks were ours.
     -- p_after (exclusive) is the end of the part claimed by earlier batches; NULL for a first claim.
     RETURN QUERY
-    SELECT u.id, u.id = ANY (busy),
-           EXISTS (SELECT 1 FROM readings r
-                    WHERE r.name_id = u.id AND r.tstamp <= u.hi
-                      AND (r.tstamp > u.after OR (u.after IS NULL AND r.tstamp >= u.lo)))
-      FROM unnest(p_ids, p_lo, p_hi, p_after) AS u(id, lo, hi, after)
-     WHERE u.id = ANY (busy)
-        OR EXISTS (SELECT 1 FROM readings r
-                    WHERE r.name_id = u.id AND r.tstamp <= u.hi
-                      AND (r.tstamp > u.after OR (u.after IS NULL AND r.tstamp >= u.lo)));
+    SELECT x.id, x.locked, x.occupied
+      FROM (SELECT u.id, u.id = ANY (busy) AS locked,
+                   EXISTS (SELECT 1 FROM readings r
+                            WHERE r.name_id = u.id AND r.tstamp <= u.hi
+                              AND r.tstamp > coalesce(u.after, u.lo - interval '1 microsecond')) AS occupied
+              FROM unnest(p_ids, p_lo, p_hi, p_after) AS u(id, lo, hi, after)
+            OFFSET 0) AS x
+     WHERE x.locked OR x.occupied;
 END
 $$;
 
