@@ -57,7 +57,8 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
             pool,
             loader,
             registry,
-            source: { topicPrefix: config.mqtt.topic_prefix, batchLines: 5000, csvFormats: config.csv.formats },
+            // Source batches no larger than the loader's, so that ingest.batch_rows bounds what a COPY holds.
+            source: { topicPrefix: config.mqtt.topic_prefix, batchLines: Math.min(5000, config.ingest.batch_rows), csvFormats: config.csv.formats },
             batchRows: config.ingest.batch_rows,
             onRows: (rows) => progress.tick(0, rows),
             dbWait,

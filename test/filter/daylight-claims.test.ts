@@ -131,10 +131,11 @@ test('ingest with claims: flags of every series as the reference says, whatever 
   const rand = random(42);
   const names = ['edge-a', 'edge-b', 'edge-c'];
   const macs = new Map(names.map((n, i) => [n, `AA:00:00:00:10:0${i}`]));
-  // 4 hourly files, one reading every 15 s per name (240 per name per file), names interleaved in time.
-  const series = new Map(names.map((n) => [n, pattern(rand, 4 * 240)]));
+  // 6 hourly files, one reading every 15 s per name (240 per name per file), names interleaved in time.
+  const HOURS = 6;
+  const series = new Map(names.map((n) => [n, pattern(rand, HOURS * 240)]));
   const hourly: string[] = [];
-  for (let h = 0; h < 4; h++) {
+  for (let h = 0; h < HOURS; h++) {
     const readings: Reading[] = [];
     for (let i = 0; i < 240; i++) {
       for (const [k, name] of names.entries()) {
@@ -157,7 +158,8 @@ test('ingest with claims: flags of every series as the reference says, whatever 
   };
   await cli(['ingest', '-q', '--file', hourly[2]]); // the middle first
   await cli(['ingest', '-q', '--file', capture]); // interleaved rows and duplicates, before their file
-  await cli(['backfill', '-q']); // the other hourly files in one run: overlapped files, batches of 100 rows
+  await cli(['ingest', '-q', '--file', hourly[4], '--file', hourly[0]]); // overlapped files, batches of 100 rows
+  await cli(['backfill', '-q', '--jobs=2']); // the rest two at a time: claims meet each other's locks
   await cli(['ingest', '-q', '--reprocess']);
 
   const stored = await db.pool.query<{ name: string; mag: number; daylight: boolean }>(
@@ -165,7 +167,7 @@ test('ingest with claims: flags of every series as the reference says, whatever 
   );
   for (const name of names) {
     const rows = stored.rows.filter((r) => r.name === name);
-    assert.equal(rows.length, name === 'edge-a' ? 4 * 240 + 20 : 4 * 240, name);
+    assert.equal(rows.length, name === 'edge-a' ? HOURS * 240 + 20 : HOURS * 240, name);
     const expected = daylightFlags(rows.map((r) => r.mag));
     const show = (flags: boolean[]) => flags.map((f, i) => (f ? 'D' : rows[i].mag === 0 ? 's' : '.')).join('');
     assert.equal(show(rows.map((r) => r.daylight)), show(expected), name);
