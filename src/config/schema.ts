@@ -59,6 +59,8 @@ export interface IngestConfig {
   batch_rows: number;
   /** How long `ingest` waits for a database that went away mid-run before giving up (seconds; 0: give up at once). */
   db_retry_s: number;
+  /** Recompute daylight flags only near the ends of what a file added, when nothing else is in its range (sql/006). */
+  daylight_edges: boolean;
 }
 
 export interface RegistryConfig {
@@ -185,6 +187,7 @@ export const configSchema = {
       jobs: int(1, 1, 64),
       batch_rows: int(10_000, 100),
       db_retry_s: int(300, 0, 86_400),
+      daylight_edges: { type: 'boolean', default: true },
     }),
     registry: section({
       require_authorisation: { type: 'boolean', default: false },

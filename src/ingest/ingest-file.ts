@@ -59,6 +59,8 @@ export interface IngestDeps {
    * this file's daylight claims do not meet the locks that file holds until its COMMIT.
    */
   previous?: Promise<unknown>;
+  /** Claim names for the edge-only daylight refresh (src/filter/daylight-claims.ts). */
+  daylightEdges?: boolean;
 }
 
 /** Rejects that mean "the input was bad", as opposed to "not loaded by rule" (retained, unregistered…). */
@@ -116,7 +118,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
   try {
     await client.query('BEGIN');
     const daylight = new DaylightRanges();
-    const claims = new DaylightClaims();
+    const claims = deps.daylightEdges ? new DaylightClaims() : undefined;
     const state: BatchState = { attribution: await deps.registry.current(client), registryChanged: false, pending: [], rows: [], daylight, guess: new DaylightGuess(), claims };
     const source = openSource(file.kind, file.path, deps.source);
     const add = (c: { inserted: number; duplicates: number }) => {

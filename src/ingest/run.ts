@@ -64,6 +64,8 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
             dbWait,
             onLoaded: loaded,
             previous,
+            // Parallel files of the same photometers would wait for each other's claims (src/filter/daylight-claims.ts).
+            daylightEdges: config.ingest.daylight_edges && opts.jobs === 1,
           }).catch((err: unknown) => {
             failure ??= { err }; // no job takes a new file from now on
             throw err;

@@ -159,7 +159,7 @@ test('ingest with claims: flags of every series as the reference says, whatever 
   await cli(['ingest', '-q', '--file', hourly[2]]); // the middle first
   await cli(['ingest', '-q', '--file', capture]); // interleaved rows and duplicates, before their file
   await cli(['ingest', '-q', '--file', hourly[4], '--file', hourly[0]]); // overlapped files, batches of 100 rows
-  await cli(['backfill', '-q', '--jobs=2']); // the rest two at a time: claims meet each other's locks
+  await cli(['backfill', '-q', '--jobs=2']); // the rest two at a time (no claims then: the full refresh)
   await cli(['ingest', '-q', '--reprocess']);
 
   const stored = await db.pool.query<{ name: string; mag: number; daylight: boolean }>(
