@@ -128,9 +128,11 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     // While the next batch is read and classified, one batch may be loading and one more queued behind
     // it: file parsing (Node) and loading (the Postgres backend) then use both cores, and neither waits
     // for the other's hiccups.
-    let inflight: Promise<unknown> = deps.previous ?? Promise.resolve();
+    let inflight: Promise<unknown> = Promise.resolve();
     let older: Promise<unknown> = Promise.resolve();
-    const flush = (rows: EncodedReading[], last: boolean) => flushReadings(client, deps.loader, state, rejects, last, rows).then(add);
+    const previous = deps.previous ?? Promise.resolve();
+    const flush = (rows: EncodedReading[], last: boolean) =>
+      previous.then(() => flushReadings(client, deps.loader, state, rejects, last, rows)).then(add);
     for await (const batch of source.batches) {
       result.read += batch.lines;
       for (const r of batch.rejects) rejects.add(r);

@@ -55,6 +55,46 @@ export class ChunkBuilder {
   }
 }
 
+/**
+ * COPY text assembled as bytes in chunks of about `chunkBytes`: each row is its pieces copied once
+ * into the current chunk, with no string per row (the rows' COPY text is already bytes, see
+ * src/load/encoded.ts).
+ */
+export class ByteChunks {
+  private buf: Buffer;
+  private used = 0;
+  readonly chunks: Buffer[] = [];
+  rows = 0;
+
+  constructor(private readonly chunkBytes = 256 * 1024) {
+    this.buf = Buffer.allocUnsafe(chunkBytes);
+  }
+
+  /** One row: `head` bytes, then bytes [start, end) of `body`, then `tail` bytes (each ASCII). */
+  add(head: Buffer, body: Buffer, start: number, end: number, tail: Buffer): void {
+    const size = head.length + (end - start) + tail.length;
+    if (this.used + size > this.buf.length) {
+      this.cut();
+      if (size > this.buf.length) this.buf = Buffer.allocUnsafe(size);
+    }
+    this.used += head.copy(this.buf, this.used);
+    this.used += body.copy(this.buf, this.used, start, end);
+    this.used += tail.copy(this.buf, this.used);
+    this.rows++;
+  }
+
+  finish(): Buffer[] {
+    if (this.used > 0) this.cut();
+    return this.chunks;
+  }
+
+  private cut(): void {
+    this.chunks.push(this.buf.subarray(0, this.used));
+    this.buf = Buffer.allocUnsafe(this.chunkBytes);
+    this.used = 0;
+  }
+}
+
 /** Escape one value for COPY text format; null becomes \N. */
 export function copyValue(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '\\N';

@@ -3,9 +3,12 @@
  * just what the loader still needs to look at: name, time and whether it is saturated. Fast sources
  * (src/archive/archive-fast.ts) build these straight from the input line; any Reading can be turned
  * into one with `encodedFromReading`.
+ *
+ * The COPY text itself is kept as bytes in shared buffers (`ColsRef`), not as a string per row: a row
+ * built by concatenation is a rope of some twenty strings, and kept with a pending batch through a few
+ * scavenges those made garbage collection the largest part of the ingest CPU. The loader copies the
+ * bytes into its COPY chunks (src/load/copy.ts, ByteChunks).
  */
-import { decodeArchiveLine } from '../archive/decode-line.js';
-import { readingOrReject } from '../model/reading.js';
 import type { Reading } from '../model/types.js';
 import { encodeColumns } from './encode.js';
 
@@ -15,37 +18,71 @@ export interface EncodedReading {
   ms: number;
   /** mag === 0 (input of the tentative daylight flags). */
   saturated: boolean;
-  /** COPY columns after name_id, each preceded by a tab, no newline; null when `badField` is set. */
-  cols: string | null;
+  /** COPY columns after name_id (ASCII), each preceded by a tab, no newline; null when `badField` is set. */
+  cols: ColsRef | null;
   /** The first field that does not fit its column (the reading is then rejected by the loader). */
   badField: string | null;
-  /** The Reading itself, or what it was encoded from (decoded again only for a reject sample). */
-  origin: ReadingOrigin;
+  /**
+   * The Reading it was encoded from, or null for rows of the fast paths, which keep nothing of their
+   * input line (held until the batch is loaded, the lines made the garbage collector copy them around):
+   * `readingOf` reads such a row back from its COPY text.
+   */
+  origin: Reading | null;
 }
 
-/** An archive line, or an input line with the function that reads it again as a Reading. */
-export type ReadingOrigin = Reading | string | { line: string; reread(line: string): Reading };
+
+/** Where a row's COPY text is: bytes [start, end) of `bytes`. */
+export interface ColsRef {
+  bytes: Buffer;
+  start: number;
+  end: number;
+}
+
+/** Shared buffers the COPY text of rows is written to; a buffer is freed with the last row using it. */
+const ARENA_BYTES = 1 << 20;
+let arena = Buffer.allocUnsafe(ARENA_BYTES);
+let arenaUsed = 0;
 
 /**
- * The same string, flattened. A row built by concatenation is a rope of some twenty pieces; kept with
- * a pending row through a few scavenges, those pieces made garbage collection most of the ingest CPU.
- * Reading a character makes V8 flatten it in place.
+ * Node's own one-byte string writer behind `Buffer#write(s, offset, 'latin1')`, without the argument
+ * handling that made that call a tenth of the ingest CPU; the public call where it is missing.
  */
-export function flat(s: string): string {
-  flatProbe ^= s.charCodeAt(0);
-  return s;
+type Latin1Write = (this: Buffer, s: string, offset: number, length: number) => number;
+const latin1Write = (Buffer.prototype as unknown as { latin1Write?: Latin1Write }).latin1Write;
+const writeLatin1: (b: Buffer, s: string, offset: number) => number =
+  typeof latin1Write === 'function' ? (b, s, offset) => latin1Write.call(b, s, offset, s.length) : (b, s, offset) => b.write(s, offset, 'latin1');
+
+/** Stores COPY text (ASCII: numbers, times, enum labels) as bytes. */
+export function storeCols(cols: string): ColsRef {
+  if (arenaUsed + cols.length > arena.length) {
+    arena = Buffer.allocUnsafe(Math.max(ARENA_BYTES, cols.length));
+    arenaUsed = 0;
+  }
+  const start = arenaUsed;
+  arenaUsed += writeLatin1(arena, cols, start);
+  return { bytes: arena, start, end: arenaUsed };
 }
-let flatProbe = 0;
+
+/** The COPY text of a row, as a string (tests, diagnostics). */
+export function colsText(e: EncodedReading): string | null {
+  return e.cols === null ? null : e.cols.bytes.toString('latin1', e.cols.start, e.cols.end);
+}
 
 export function encodedFromReading(r: Reading): EncodedReading {
   const cols = encodeColumns(r);
   const ok = typeof cols === 'string';
-  return { name: r.name, ms: r.tstamp.getTime(), saturated: r.mag === 0, cols: ok ? flat(cols) : null, badField: ok ? null : cols.badField, origin: r };
+  return { name: r.name, ms: r.tstamp.getTime(), saturated: r.mag === 0, cols: ok ? storeCols(cols) : null, badField: ok ? null : cols.badField, origin: r };
 }
 
 /** The Reading an encoded row stands for (cold path: reject samples). */
 export function readingOf(e: EncodedReading): Reading {
-  if (typeof e.origin !== 'string') return 'reread' in e.origin ? e.origin.reread(e.origin.line) : e.origin;
-  const msg = decodeArchiveLine(e.origin);
-  return readingOrReject(msg.payload, msg.rx, null) as Reading;
+  if (e.origin !== null) return e.origin;
+  const v = colsText(e)!.split('\t'); // v[0] is the empty string before the first tab
+  const num = (i: number) => (v[i] === '\\N' ? null : Number(v[i]));
+  return {
+    name: e.name, tstamp: new Date(v[1]), tstampSource: v[2] as Reading['tstampSource'], seq: num(4),
+    freq: num(5), mag: num(6), tamb: num(7), tsky: num(8), rev: num(10), wdbm: num(9), azimuth: num(11),
+    altitude: num(12), longitude: num(13), latitude: num(14), height: num(15), freq2: num(16), mag2: num(17),
+    freq3: num(18), mag3: num(19), freq4: num(20), mag4: num(21), loadSource: v[3] as Reading['loadSource'],
+  };
 }

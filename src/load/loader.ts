@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import type { BatchRanges, DaylightClaims } from '../filter/daylight-claims.js';
-import { ChunkBuilder, copyChunks } from './copy.js';
+import { ByteChunks, copyChunks } from './copy.js';
 import { READING_COLUMNS } from './encode.js';
 import { readingOf, type EncodedReading } from './encoded.js';
 import { MonthSet } from './month-set.js';
@@ -34,9 +34,13 @@ export interface BatchCounts {
 
 /** COPY chunk size: fewer, larger writes to the socket. */
 const CHUNK_BYTES = 256 * 1024;
+const NO_BYTES = Buffer.alloc(0);
+const NEWLINE = Buffer.from('\n');
+const DAYLIGHT_TRUE = Buffer.from('\tt\n');
+const DAYLIGHT_FALSE = Buffer.from('\tf\n');
 
 interface Built {
-  chunks: string[];
+  chunks: Buffer[];
   rows: number;
   months: string[];
   firstKey: [number, Date] | undefined;
@@ -123,7 +127,7 @@ export class ReadingLoader {
 
   /** The accepted rows as COPY text in large chunks, with the months they fall in and the first row's key. */
   private build(rows: readonly EncodedReading[], ok: Uint8Array, rejects: RejectCounter, daylight: Uint8Array | undefined, withRanges: boolean): Built {
-    const builder = new ChunkBuilder(CHUNK_BYTES);
+    const builder = new ByteChunks(CHUNK_BYTES);
     const months = new MonthSet();
     const ranges: BatchRanges | undefined = withRanges ? new Map() : undefined;
     const refused: Set<string> | undefined = withRanges ? new Set() : undefined;
@@ -131,6 +135,8 @@ export class ReadingLoader {
     let firstKey: [number, Date] | undefined;
     let lastName = '';
     let nameId = 0;
+    let idBytes = NO_BYTES;
+    const tail = daylight === undefined ? NEWLINE : undefined;
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
       if (ok[i] === 0) {
@@ -140,6 +146,7 @@ export class ReadingLoader {
       if (r.name !== lastName) {
         lastName = r.name;
         nameId = this.names.get(r.name)!;
+        idBytes = Buffer.from(String(nameId), 'latin1');
         if (ranges) {
           range = ranges.get(r.name);
           if (range === undefined) ranges.set(r.name, (range = { id: nameId, lo: r.ms, hi: r.ms }));
@@ -155,7 +162,8 @@ export class ReadingLoader {
         else if (r.ms > range.hi) range.hi = r.ms;
       }
       firstKey ??= [nameId, new Date(r.ms)];
-      builder.add(daylight === undefined ? `${nameId}${r.cols}\n` : daylight[i] === 1 ? `${nameId}${r.cols}\tt\n` : `${nameId}${r.cols}\tf\n`);
+      const c = r.cols;
+      builder.add(idBytes, c.bytes, c.start, c.end, tail ?? (daylight![i] === 1 ? DAYLIGHT_TRUE : DAYLIGHT_FALSE));
       months.add(r.ms);
     }
     return { chunks: builder.finish(), rows: builder.rows, months: months.keys(), firstKey, ranges, refused };
@@ -167,7 +175,7 @@ export class ReadingLoader {
     return (rowCount ?? 0) > 0;
   }
 
-  private async plainOrStaging(client: pg.ClientBase, chunks: string[], columns: string): Promise<{ inserted: number; staged: boolean }> {
+  private async plainOrStaging(client: pg.ClientBase, chunks: Buffer[], columns: string): Promise<{ inserted: number; staged: boolean }> {
     await client.query('SAVEPOINT tessdb_copy');
     try {
       const n = await copyChunks(client, `COPY readings (${columns}) FROM STDIN`, chunks);
@@ -180,7 +188,7 @@ export class ReadingLoader {
     }
   }
 
-  private async viaStaging(client: pg.ClientBase, chunks: string[], columns: string): Promise<number> {
+  private async viaStaging(client: pg.ClientBase, chunks: Buffer[], columns: string): Promise<number> {
     await client.query('CREATE TEMP TABLE IF NOT EXISTS readings_staging (LIKE readings)');
     await client.query('TRUNCATE readings_staging');
     await copyChunks(client, `COPY readings_staging (${columns}) FROM STDIN`, chunks);

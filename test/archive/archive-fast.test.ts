@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { fastReading } from '../../src/archive/archive-fast.js';
 import { decodeArchiveLine } from '../../src/archive/index.js';
-import { encodedFromReading, readingOf } from '../../src/load/encoded.js';
+import { colsText, encodedFromReading, readingOf } from '../../src/load/encoded.js';
 import { classifyMessage } from '../../src/model/index.js';
 import { TESS4C_READING, TESSW_REV1, TESSW_REV2, TESSW_REV3 } from '../model/fixtures.js';
 
@@ -34,9 +34,9 @@ function assertSame(line: string): boolean {
   if (fast === null) return false;
   const slow = generic(line);
   assert.ok(slow, `fast path loaded a line the generic path does not: ${line}`);
-  assert.deepEqual({ name: fast.name, ms: fast.ms, saturated: fast.saturated, cols: fast.cols }, { name: slow.name, ms: slow.ms, saturated: slow.saturated, cols: slow.cols });
+  assert.deepEqual({ name: fast.name, ms: fast.ms, saturated: fast.saturated, cols: colsText(fast) }, { name: slow.name, ms: slow.ms, saturated: slow.saturated, cols: colsText(slow) });
   assert.equal(slow.badField, null);
-  assert.deepEqual(readingOf(fast), readingOf(slow));
+  assert.equal(JSON.stringify(readingOf(fast)), JSON.stringify(readingOf(slow))); // -0 reads back as 0, as Postgres stores it
   return true;
 }
 

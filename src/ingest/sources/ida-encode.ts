@@ -6,7 +6,7 @@
  */
 import { int32, real } from '../../load/encode.js';
 import { isoUtc } from '../../util/iso-time.js';
-import { flat, type EncodedReading, type ReadingOrigin } from '../../load/encoded.js';
+import { storeCols, type EncodedReading } from '../../load/encoded.js';
 
 /** The values of one IDA line, by meaning; null = no such column. */
 export interface IdaValues {
@@ -29,7 +29,7 @@ function realCol(v: number | null): string | undefined {
   return real(v) ? `\t${v}` : undefined;
 }
 
-export function encodeIda(name: string, v: IdaValues, tstampSource: string, origin: ReadingOrigin): EncodedReading | null {
+export function encodeIda(name: string, v: IdaValues, tstampSource: string): EncodedReading | null {
   if (v.seq !== null && !int32(v.seq)) return null;
   const freq = realCol(v.freq);
   const mag = realCol(v.mag);
@@ -46,5 +46,5 @@ export function encodeIda(name: string, v: IdaValues, tstampSource: string, orig
     }
   }
   const cols = `\t${isoUtc(v.ms)}\t${tstampSource}\tida\t${v.seq === null ? '\\N' : v.seq}${freq}${mag}${tamb}${tsky}${ABSENT}${extra}`;
-  return { name, ms: v.ms, saturated: v.mag === 0, cols: flat(cols), badField: null, origin };
+  return { name, ms: v.ms, saturated: v.mag === 0, cols: storeCols(cols), badField: null, origin: null };
 }

@@ -390,7 +390,7 @@ class LineReader {
     const zps = this.lineZp;
     for (let c = 0; c < lay.channels; c++) zps[c] = lay.zp[c] >= 0 ? vals[lay.zp[c]] : null;
     if (!this.emitted || this.zpOrMacChanged(ms, zps)) this.register(ms, zps, batch);
-    const row = encodeIda(this.name, this.valuesOf(ms, vals), this.tstampSource, { line, reread: this.reread });
+    const row = encodeIda(this.name, this.valuesOf(ms, vals), this.tstampSource);
     batch.encoded!.push(row ?? encodedFromReading(this.readingOf(ms, vals)));
     return true;
   }
@@ -426,12 +426,6 @@ class LineReader {
     if (ms < MIN_OK || ms > this.maxOk) return Number.NaN;
     return ms;
   }
-
-  /** A fast-path line again, as a Reading (reject samples of encoded rows). */
-  private readonly reread = (line: string): Reading => {
-    const vals = new Float64Array(this.fastValues.length);
-    return this.readingOf(this.scan(line, vals), vals);
-  };
 
   /** Scratch values of the current line for encodeIda (not kept by it). */
   private readonly scratch: IdaValues & { extra: Array<number | null> | null } = {
