@@ -1,5 +1,6 @@
 /** Parses one archive line back into an ArchiveMessage (the inverse of encode-line.ts). */
 import type { ArchiveMessage } from '../model/types.js';
+import { daysInMonth } from '../model/timestamp.js';
 
 /** A line that is not a valid archive record; `message` is one line, without the line number. */
 export class ArchiveLineError extends Error {
@@ -37,9 +38,8 @@ export function parseRxMs(s: string): number {
     const mi = digits(s, 14, 16);
     const sec = digits(s, 17, 19);
     const ms = digits(s, 20, 23);
-    if (y >= 100 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && sec <= 59) {
-      const t = Date.UTC(y, mo - 1, d, h, mi, sec, ms);
-      if (new Date(t).getUTCDate() === d) return t;
+    if (y >= 100 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo) && h <= 23 && mi <= 59 && sec <= 59) {
+      return Date.UTC(y, mo - 1, d, h, mi, sec, ms);
     }
   }
   return NaN;

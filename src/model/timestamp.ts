@@ -12,6 +12,12 @@ export const MAX_FUTURE_MS = 24 * 3600 * 1000;
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** Days in `month` (1–12) of `year` (proleptic Gregorian, as Date.UTC). */
+export function daysInMonth(year: number, month: number): number {
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 1 : 0;
+  return DAYS_IN_MONTH[month - 1] + leap;
+}
+
 /** Two ASCII digits at s[i], s[i+1] as a number, or -1. Caller guarantees i+1 < s.length. */
 function two(s: string, i: number): number {
   const a = s.charCodeAt(i) - 48;
@@ -48,8 +54,7 @@ export function parseTstampMs(s: string): number | null {
   const second = two(s, 17);
   if (month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59) return null;
   if (second < 0 || second > 59) return null;
-  const leap = month === 2 && (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) ? 1 : 0;
-  if (day > DAYS_IN_MONTH[month - 1] + leap) return null;
+  if (day > daysInMonth(year, month)) return null;
 
   let i = 19;
   let millis = 0;
