@@ -6,7 +6,7 @@
  * the payload is still checked by the same ajv validator, and the row is only built when the generic
  * path would load the very same values.
  */
-import { storeCols, type ColsRef, type EncodedReading } from '../load/encoded.js';
+import { encodedRow, type EncodedReading } from '../load/encoded.js';
 import { finite, int16, int32, real } from '../load/encode.js';
 import { isoUtc } from '../util/iso-time.js';
 import type { ReadingPayload } from '../model/schemas.js';
@@ -43,7 +43,7 @@ function readingMs(tstamp: unknown, rxMs: number): number {
   return ms;
 }
 
-function encode(p: ReadingPayload, ms: number, source: string): ColsRef | null {
+function encode(p: ReadingPayload, ms: number, source: string): string | null {
   misfit = false;
   const head = `\t${isoUtc(ms)}\t${source}\tmqtt${col(p.seq, int32)}`;
   const f1 = p.F1;
@@ -62,7 +62,7 @@ function encode(p: ReadingPayload, ms: number, source: string): ColsRef | null {
       col(p.az ?? p.azi, real) + col(p.alt, real) + col(p.long, finite) + col(p.lat, finite) + col(p.height, real) +
       col(f2.freq, real) + col(f2.mag, real) + col(f3.freq, real) + col(f3.mag, real) + col(f4.freq, real) + col(f4.mag, real);
   }
-  return misfit ? null : storeCols(cols);
+  return misfit ? null : cols;
 }
 
 /** Normalised names by spelling: one shared string per photometer instead of one per row. */
@@ -101,5 +101,5 @@ export function fastReading(value: unknown, line: string, topicPrefix: string): 
   const cols = encode(p, ms, own ? 'publisher' : 'subscriber');
   if (cols === null) return null;
   const mag = p.F1 === undefined ? p.mag : p.F1.mag;
-  return { name: normalName(p.name), ms, saturated: mag === 0, cols, badField: null, origin: null };
+  return encodedRow(normalName(p.name), ms, mag === 0, cols, null);
 }

@@ -4,7 +4,7 @@
  * (src/archive/archive-fast.ts) build these straight from the input line; any Reading can be turned
  * into one with `encodedFromReading`.
  *
- * The COPY text itself is kept as bytes in shared buffers (`ColsRef`), not as a string per row: a row
+ * The COPY text itself is kept as bytes in shared buffers (`bytes`, `start`, `end`), not as a string per row: a row
  * built by concatenation is a rope of some twenty strings, and kept with a pending batch through a few
  * scavenges those made garbage collection the largest part of the ingest CPU. The loader copies the
  * bytes into its COPY chunks (src/load/copy.ts, ByteChunks).
@@ -18,8 +18,13 @@ export interface EncodedReading {
   ms: number;
   /** mag === 0 (input of the tentative daylight flags). */
   saturated: boolean;
-  /** COPY columns after name_id (ASCII), each preceded by a tab, no newline; null when `badField` is set. */
-  cols: ColsRef | null;
+  /**
+   * The COPY columns after name_id (ASCII, each preceded by a tab, no newline) are bytes [start, end)
+   * of `bytes`, a buffer shared with other rows; null when `badField` is set.
+   */
+  bytes: Buffer | null;
+  start: number;
+  end: number;
   /** The first field that does not fit its column (the reading is then rejected by the loader). */
   badField: string | null;
   /**
@@ -30,13 +35,6 @@ export interface EncodedReading {
   origin: Reading | null;
 }
 
-
-/** Where a row's COPY text is: bytes [start, end) of `bytes`. */
-export interface ColsRef {
-  bytes: Buffer;
-  start: number;
-  end: number;
-}
 
 /** Shared buffers the COPY text of rows is written to; a buffer is freed with the last row using it. */
 const ARENA_BYTES = 1 << 20;
@@ -52,26 +50,27 @@ const latin1Write = (Buffer.prototype as unknown as { latin1Write?: Latin1Write 
 const writeLatin1: (b: Buffer, s: string, offset: number) => number =
   typeof latin1Write === 'function' ? (b, s, offset) => latin1Write.call(b, s, offset, s.length) : (b, s, offset) => b.write(s, offset, 'latin1');
 
-/** Stores COPY text (ASCII: numbers, times, enum labels) as bytes. */
-export function storeCols(cols: string): ColsRef {
+/** A row whose COPY text `cols` (ASCII: numbers, times, enum labels) is stored as bytes. */
+export function encodedRow(name: string, ms: number, saturated: boolean, cols: string, origin: Reading | null): EncodedReading {
   if (arenaUsed + cols.length > arena.length) {
     arena = Buffer.allocUnsafe(Math.max(ARENA_BYTES, cols.length));
     arenaUsed = 0;
   }
   const start = arenaUsed;
   arenaUsed += writeLatin1(arena, cols, start);
-  return { bytes: arena, start, end: arenaUsed };
+  return { name, ms, saturated, bytes: arena, start, end: arenaUsed, badField: null, origin };
 }
 
 /** The COPY text of a row, as a string (tests, diagnostics). */
 export function colsText(e: EncodedReading): string | null {
-  return e.cols === null ? null : e.cols.bytes.toString('latin1', e.cols.start, e.cols.end);
+  return e.bytes === null ? null : e.bytes.toString('latin1', e.start, e.end);
 }
 
 export function encodedFromReading(r: Reading): EncodedReading {
   const cols = encodeColumns(r);
-  const ok = typeof cols === 'string';
-  return { name: r.name, ms: r.tstamp.getTime(), saturated: r.mag === 0, cols: ok ? storeCols(cols) : null, badField: ok ? null : cols.badField, origin: r };
+  const ms = r.tstamp.getTime();
+  if (typeof cols === 'string') return encodedRow(r.name, ms, r.mag === 0, cols, r);
+  return { name: r.name, ms, saturated: r.mag === 0, bytes: null, start: 0, end: 0, badField: cols.badField, origin: r };
 }
 
 /** The Reading an encoded row stands for (cold path: reject samples). */

@@ -152,7 +152,7 @@ export class ReadingLoader {
           if (range === undefined) ranges.set(r.name, (range = { id: nameId, lo: r.ms, hi: r.ms }));
         }
       }
-      if (r.cols === null) {
+      if (r.bytes === null) {
         refused?.add(r.name);
         rejects.add({ reason: 'invalid_payload', name: r.name, day: new Date(r.ms), detail: `field "${r.badField}" is out of range for its column`, sample: JSON.stringify(readingOf(r)) });
         continue;
@@ -162,8 +162,7 @@ export class ReadingLoader {
         else if (r.ms > range.hi) range.hi = r.ms;
       }
       firstKey ??= [nameId, new Date(r.ms)];
-      const c = r.cols;
-      builder.add(idBytes, c.bytes, c.start, c.end, tail ?? (daylight![i] === 1 ? DAYLIGHT_TRUE : DAYLIGHT_FALSE));
+      builder.add(idBytes, r.bytes, r.start, r.end, tail ?? (daylight![i] === 1 ? DAYLIGHT_TRUE : DAYLIGHT_FALSE));
       months.add(r.ms);
     }
     return { chunks: builder.finish(), rows: builder.rows, months: months.keys(), firstKey, ranges, refused };

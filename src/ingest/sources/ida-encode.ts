@@ -6,7 +6,7 @@
  */
 import { int32, real } from '../../load/encode.js';
 import { isoUtc } from '../../util/iso-time.js';
-import { storeCols, type EncodedReading } from '../../load/encoded.js';
+import { encodedRow, type EncodedReading } from '../../load/encoded.js';
 
 /** The values of one IDA line, by meaning; null = no such column. */
 export interface IdaValues {
@@ -46,5 +46,5 @@ export function encodeIda(name: string, v: IdaValues, tstampSource: string): Enc
     }
   }
   const cols = `\t${isoUtc(v.ms)}\t${tstampSource}\tida\t${v.seq === null ? '\\N' : v.seq}${freq}${mag}${tamb}${tsky}${ABSENT}${extra}`;
-  return { name, ms: v.ms, saturated: v.mag === 0, cols: storeCols(cols), badField: null, origin: null };
+  return encodedRow(name, v.ms, v.mag === 0, cols, null);
 }
