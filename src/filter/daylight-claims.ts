@@ -3,11 +3,17 @@
  * loader claims each name's time range; a name stays *clean* while every row of it in the transaction
  * went in by a plain COPY into a range that held no other rows, with the tentative flags of
  * src/filter/daylight-guess.ts holding. Then only the 3 rows on each side of the ends of its range can
- * have a wrong flag, and `daylight_refresh_edges` recomputes just those. Any other name (rows stored in
+ * have a wrong flag, and `refreshDaylightEdges` recomputes just those. Any other name (rows stored in
  * its range, its lock held by another transaction, some of its rows not loaded, a guess proved wrong)
  * gets the full `daylight_refresh` of sql/004.
+ *
+ * The edges are decided here: the loader's own first and last rows of the name (kept by the guess,
+ * with the flags written for them) and the stored rows next to them (`daylight_neighbours`) make the
+ * series around each end; the flags that differ are updated in one statement.
  */
 import type pg from 'pg';
+import { isoUtc } from '../util/iso-time.js';
+import type { DaylightGuess, EdgeRow } from './daylight-guess.js';
 
 /** Per name: the time range (epoch ms) of one batch's accepted rows. */
 export type BatchRanges = Map<string, { id: number; lo: number; hi: number }>;
@@ -21,6 +27,9 @@ interface Claim {
 
 export class DaylightClaims {
   private readonly claims = new Map<string, Claim>();
+
+  /** `guess`: the transaction's tentative flags, which keep each name's first and last rows. */
+  constructor(readonly guess: DaylightGuess) {}
 
   /**
    * Claims one batch's ranges (in the caller's transaction, before the COPY). Returns true when a range
@@ -69,20 +78,94 @@ export class DaylightClaims {
     return this.claims.get(name)?.clean === true;
   }
 
-  /** The clean names' ranges, for daylight_refresh_edges. */
-  clean(): Array<{ id: number; lo: number; hi: number }> {
-    return [...this.claims.values()].filter((c) => c.clean).map(({ id, lo, hi }) => ({ id, lo, hi }));
+  /** The clean names and their ranges. */
+  clean(): Array<{ name: string; id: number; lo: number; hi: number }> {
+    const out: Array<{ name: string; id: number; lo: number; hi: number }> = [];
+    for (const [name, c] of this.claims) if (c.clean) out.push({ name, id: c.id, lo: c.lo, hi: c.hi });
+    return out;
   }
 }
 
-/** Recompute the flags near both ends of each clean name's range (sql/006). Returns the rows changed. */
+/** A row of the series around one end: stored (with its key as text and its flag) or the loader's own. */
+interface SeriesRow {
+  saturated: boolean;
+  /** The flag stored now; null = not computed. */
+  current: boolean | null;
+  /** The row's tstamp as Postgres text (stored rows) or ISO (own rows, whole ms). */
+  key: string;
+  /** Whether its flag may differ from `current` (within 3 rows of an end). */
+  candidate: boolean;
+}
+
+const HALF = 3;
+
+/**
+ * Recompute the flags near both ends of each clean name's range: the 3 stored rows on each side and
+ * the name's own first and last 3 rows. Returns the rows changed.
+ */
 export async function refreshDaylightEdges(client: pg.ClientBase, claims: DaylightClaims): Promise<number> {
-  const list = claims.clean();
+  const guess = claims.guess;
+  const list = claims.clean().filter((c) => guess.ends.has(c.name));
   if (list.length === 0) return 0;
-  const { rows } = await client.query<{ n: string }>('SELECT daylight_refresh_edges($1::int[], $2::timestamptz[], $3::timestamptz[]) AS n', [
-    list.map((c) => c.id),
-    list.map((c) => new Date(c.lo).toISOString()),
-    list.map((c) => new Date(c.hi).toISOString()),
-  ]);
-  return Number(rows[0].n);
+  const { rows } = await client.query<{ name_id: number; after: boolean; tstamp: string; saturated: boolean; daylight: boolean | null }>(
+    'SELECT name_id, after, tstamp, saturated, daylight FROM daylight_neighbours($1::int[], $2::timestamptz[], $3::timestamptz[])',
+    [list.map((c) => c.id), list.map((c) => isoUtc(c.lo)), list.map((c) => isoUtc(c.hi))],
+  );
+  const stored = new Map<number, { before: SeriesRow[]; after: SeriesRow[] }>();
+  for (const r of rows) {
+    let n = stored.get(r.name_id);
+    if (n === undefined) stored.set(r.name_id, (n = { before: [], after: [] }));
+    const side = r.after ? n.after : n.before; // nearest first
+    side.push({ saturated: r.saturated, current: r.daylight, key: r.tstamp, candidate: side.length < HALF });
+  }
+  const ids: number[] = [];
+  const keys: string[] = [];
+  const values: boolean[] = [];
+  for (const c of list) {
+    const ends = guess.ends.get(c.name)!;
+    const n = stored.get(c.id) ?? { before: [], after: [] };
+    const before = n.before.reverse();
+    const own = (rowsOf: EdgeRow[], candidate: (k: number) => boolean): SeriesRow[] =>
+      rowsOf.map((e, k) => ({ saturated: e.saturated, current: e.flag, key: isoUtc(e.ms), candidate: candidate(k) }));
+    const all = union(ends.head, ends.tail);
+    const series: SeriesRow[][] =
+      ends.count === all.length
+        ? [[...before, ...own(all, () => true), ...n.after]]
+        : [
+            [...before, ...own(ends.head, (k) => k < HALF)],
+            [...own(ends.tail, (k) => k >= ends.tail.length - HALF), ...n.after],
+          ];
+    for (const s of series) {
+      for (let p = 0; p < s.length; p++) {
+        if (!s[p].candidate) continue;
+        const flag = daylightAt(s, p);
+        if (s[p].current !== flag) {
+          ids.push(c.id);
+          keys.push(s[p].key);
+          values.push(flag);
+        }
+      }
+    }
+  }
+  if (ids.length === 0) return 0;
+  const { rowCount } = await client.query(
+    `UPDATE readings r SET daylight = u.flag
+       FROM unnest($1::int[], $2::timestamptz[], $3::boolean[]) AS u(id, t, flag)
+      WHERE r.name_id = u.id AND r.tstamp = u.t`,
+    [ids, keys, values],
+  );
+  return rowCount ?? 0;
+}
+
+/** The flag of s[p]: it and its 3 neighbours on each side are saturated (fewer neighbours: not). */
+function daylightAt(s: readonly SeriesRow[], p: number): boolean {
+  if (p < HALF || p + HALF >= s.length) return false;
+  for (let q = p - HALF; q <= p + HALF; q++) if (!s[q].saturated) return false;
+  return true;
+}
+
+/** `head` then the rows of `tail` after it, in time order. */
+function union(head: readonly EdgeRow[], tail: readonly EdgeRow[]): EdgeRow[] {
+  const last = head[head.length - 1].ms;
+  return [...head, ...tail.filter((e) => e.ms > last)];
 }

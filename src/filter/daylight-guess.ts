@@ -14,6 +14,22 @@ import { DAYLIGHT_HALF_WINDOW } from './daylight.js';
 
 type Row = { name: string; ms: number; saturated: boolean };
 
+/** One of the first or last rows of a name in the transaction, with the flag written for it. */
+export interface EdgeRow {
+  ms: number;
+  saturated: boolean;
+  flag: boolean;
+}
+
+/** Per name: its rows in the transaction, the first and the last 2 × half window of them. */
+export interface NameEnds {
+  count: number;
+  head: EdgeRow[];
+  tail: EdgeRow[];
+}
+
+const ENDS = 2 * DAYLIGHT_HALF_WINDOW;
+
 export class DaylightGuess {
   /** Per name: how many of its latest rows (in earlier batches of this transaction) were saturated, capped at the half window. */
   private readonly tails = new Map<string, number>();
@@ -21,6 +37,8 @@ export class DaylightGuess {
   private readonly assumed = new Map<string, number>();
   /** Names of which a flag already written rests on an assumption that proved wrong. */
   readonly wrong = new Set<string>();
+  /** The first and last rows of each name, as guessed (src/filter/daylight-claims.ts finishes their flags). */
+  readonly ends = new Map<string, NameEnds>();
 
   /** Flags by row index, or null when no row is saturated (then none is flagged). */
   flags(rows: readonly Row[], last: boolean): Uint8Array | null {
@@ -35,8 +53,19 @@ export class DaylightGuess {
       const trail = last ? 0 : DAYLIGHT_HALF_WINDOW;
       flags = flagRun(rows, list, lead, trail, flags);
       this.assumed.set(name, flags === null ? 0 : assumedAfter(list, flags));
+      this.noteEnds(name, rows, list, flags);
     }
     return flags;
+  }
+
+  private noteEnds(name: string, rows: readonly Row[], list: readonly number[], flags: Uint8Array | null): void {
+    let ends = this.ends.get(name);
+    if (ends === undefined) this.ends.set(name, (ends = { count: 0, head: [], tail: [] }));
+    const edge = (i: number): EdgeRow => ({ ms: rows[i].ms, saturated: rows[i].saturated, flag: flags !== null && flags[i] === 1 });
+    for (let k = 0; k < list.length && ends.head.length < ENDS; k++) ends.head.push(edge(list[k]));
+    for (let k = Math.max(0, list.length - ENDS); k < list.length; k++) ends.tail.push(edge(list[k]));
+    if (ends.tail.length > ENDS) ends.tail.splice(0, ends.tail.length - ENDS);
+    ends.count += list.length;
   }
 }
 

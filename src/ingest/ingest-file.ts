@@ -118,8 +118,9 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
   try {
     await client.query('BEGIN');
     const daylight = new DaylightRanges();
-    const claims = deps.daylightEdges ? new DaylightClaims() : undefined;
-    const state: BatchState = { attribution: await deps.registry.current(client), registryChanged: false, pending: [], rows: [], daylight, guess: new DaylightGuess(), claims };
+    const guess = new DaylightGuess();
+    const claims = deps.daylightEdges ? new DaylightClaims(guess) : undefined;
+    const state: BatchState = { attribution: await deps.registry.current(client), registryChanged: false, pending: [], rows: [], daylight, guess, claims };
     const source = openSource(file.kind, file.path, deps.source);
     const add = (c: { inserted: number; duplicates: number }) => {
       result.inserted += c.inserted;

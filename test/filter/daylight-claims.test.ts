@@ -13,6 +13,7 @@ import zlib from 'node:zlib';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { DaylightClaims } from '../../src/filter/daylight-claims.js';
+import { DaylightGuess } from '../../src/filter/daylight-guess.js';
 import { daylightFlags } from '../../src/filter/daylight.js';
 import { dbEnv, runCli } from '../helpers/cli.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
@@ -57,12 +58,12 @@ test('daylight_claim: a lock held by another transaction, rows in the range, the
   await db.pool.query(`INSERT INTO readings (name_id, tstamp, tstamp_src, load_src, mag) VALUES ($1, $2, 'publisher', 'mqtt', 0)`, [b, new Date(T0 + 30_000)]);
   const range = (id: number, lo: number, hi: number) => new Map([[`n${id}`, { id, lo, hi }]]);
   await inTransaction(async (first) => {
-    const claims = new DaylightClaims();
+    const claims = new DaylightClaims(new DaylightGuess());
     assert.equal(await claims.claim(first, range(a, T0, T0 + 60_000)), false);
     assert.ok(claims.isClean(`n${a}`));
     // The lock stays with the first transaction until it ends: another one cannot claim the name.
     await inTransaction(async (second) => {
-      const other = new DaylightClaims();
+      const other = new DaylightClaims(new DaylightGuess());
       assert.equal(await other.claim(second, range(a, T0 + HOUR, T0 + 2 * HOUR)), false, 'a busy lock does not mean duplicates');
       assert.equal(other.isClean(`n${a}`), false);
     });
@@ -71,12 +72,12 @@ test('daylight_claim: a lock held by another transaction, rows in the range, the
     assert.equal(claims.isClean(`n${b}`), false);
   });
   await inTransaction(async (c) => {
-    const claims = new DaylightClaims();
+    const claims = new DaylightClaims(new DaylightGuess());
     // The stored row of b is before this range, then a second batch claims only what follows the first.
     assert.equal(await claims.claim(c, range(b, T0 + 40_000, T0 + 50_000)), false);
     assert.equal(await claims.claim(c, range(b, T0 + 60_000, T0 + 70_000)), false);
     assert.ok(claims.isClean(`n${b}`));
-    assert.deepEqual(claims.clean(), [{ id: b, lo: T0 + 40_000, hi: T0 + 70_000 }]);
+    assert.deepEqual(claims.clean(), [{ name: `n${b}`, id: b, lo: T0 + 40_000, hi: T0 + 70_000 }]);
     // A batch reaching back into the part claimed before: not clean any more.
     assert.equal(await claims.claim(c, range(b, T0 + 65_000, T0 + 80_000)), false);
     assert.equal(claims.isClean(`n${b}`), false);
@@ -150,6 +151,12 @@ test('ingest with claims: flags of every series as the reference says, whatever 
   for (let i = 100; i < 120; i++) extra.push({ name: 'edge-a', ms: T0 + HOUR + i * 15_000 + 7000, saturated: rand() < 0.5 });
   for (let i = 150; i < 170; i++) extra.push({ name: 'edge-a', ms: T0 + HOUR + i * 15_000, saturated: series.get('edge-a')![240 + i] === 's' });
   const capture = writeArchive('capture_edge-a.ndjson.gz', extra.sort((x, y) => x.ms - y.ms), macs);
+  // Two tiny files of edge-b after the last hour: ranges of fewer than 12 rows, the second one first.
+  const tiny = (file: string, from: number, pattern: string) =>
+    writeArchive(file, [...pattern].map((c, i) => ({ name: 'edge-b', ms: T0 + HOURS * HOUR + (from + i) * 15_000, saturated: c === 's' })), macs);
+  const tiny1 = tiny('tiny1.ndjson.gz', 0, 'sssss');
+  const tiny2 = tiny('tiny2.ndjson.gz', 5, 'ss.s');
+  series.set('edge-b', series.get('edge-b')! + 'sssss' + 'ss.s');
 
   const env = dbEnv(db.url);
   const cli = async (args: string[]) => {
@@ -159,7 +166,11 @@ test('ingest with claims: flags of every series as the reference says, whatever 
   await cli(['ingest', '-q', '--file', hourly[2]]); // the middle first
   await cli(['ingest', '-q', '--file', capture]); // interleaved rows and duplicates, before their file
   await cli(['ingest', '-q', '--file', hourly[4], '--file', hourly[0]]); // overlapped files, batches of 100 rows
+  await cli(['ingest', '-q', '--file', tiny2]);
   await cli(['backfill', '-q', '--jobs=2']); // the rest two at a time (no claims then: the full refresh)
+  await cli(['ingest', '-q', '--file', tiny1, '--reprocess']); // nothing new: no refresh
+  await cli(['ingest', '-q', '--file', tiny(`tiny3.ndjson.gz`, 9, 'sss'), '--file', tiny('tiny4.ndjson.gz', 12, 'ssss')]);
+  series.set('edge-b', series.get('edge-b')! + 'sss' + 'ssss');
   await cli(['ingest', '-q', '--reprocess']);
 
   const stored = await db.pool.query<{ name: string; mag: number; daylight: boolean }>(
@@ -167,7 +178,7 @@ test('ingest with claims: flags of every series as the reference says, whatever 
   );
   for (const name of names) {
     const rows = stored.rows.filter((r) => r.name === name);
-    assert.equal(rows.length, name === 'edge-a' ? HOURS * 240 + 20 : HOURS * 240, name);
+    assert.equal(rows.length, HOURS * 240 + (name === 'edge-a' ? 20 : name === 'edge-b' ? 16 : 0), name);
     const expected = daylightFlags(rows.map((r) => r.mag));
     const show = (flags: boolean[]) => flags.map((f, i) => (f ? 'D' : rows[i].mag === 0 ? 's' : '.')).join('');
     assert.equal(show(rows.map((r) => r.daylight)), show(expected), name);
