@@ -44,6 +44,8 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
   const progress = createProgress('ingest', files.length, { quiet: opts.quiet });
   const results: FileResult[] = [];
   const reread: FileResult[] = [];
+  // Parallel files of the same photometers would wait for each other's claims (src/filter/daylight-claims.ts).
+  const daylightEdges = config.ingest.daylight_edges && opts.jobs === 1;
   const runPool = async (list: FileToIngest[], onResult: (r: FileResult) => void) => {
     let next = 0;
     let failure: { err: unknown } | undefined;
@@ -63,9 +65,8 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
             onRows: (rows) => progress.tick(0, rows),
             dbWait,
             onLoaded: loaded,
-            previous,
-            // Parallel files of the same photometers would wait for each other's claims (src/filter/daylight-claims.ts).
-            daylightEdges: config.ingest.daylight_edges && opts.jobs === 1,
+            daylightEdges,
+            previous: daylightEdges ? previous : undefined,
           }).catch((err: unknown) => {
             failure ??= { err }; // no job takes a new file from now on
             throw err;
