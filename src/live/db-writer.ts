@@ -78,6 +78,8 @@ export class DbWriter {
   private unavailableSince: number | undefined;
   private idleWaiters: (() => void)[] = [];
   private readonly registryVersion = { value: null as string | null };
+  /** Every message ≤ this number is durable in the archive (a flush that started after it was archived succeeded). */
+  private durable = 0;
 
   constructor(deps: DbWriterDeps, settings: DbWriterSettings) {
     this.deps = deps;
@@ -96,7 +98,7 @@ export class DbWriter {
     else stats.reject(rec.reject.reason);
     const wasDropping = this.queue.dropping;
     const queuedBefore = this.queue.length;
-    if (this.queue.push({ seq, rec })) {
+    if (this.queue.push({ seq, rec, at: performance.now() })) {
       // Wake the loop when its batch timer starts (first entry), when a batch is full, and for registrations.
       if (queuedBefore === 0 || this.queue.length >= this.settings.batchRows || rec.kind === 'register') this.work.wake();
       return;
@@ -286,7 +288,7 @@ export class DbWriter {
     const entries = this.queue.peek(this.settings.batchRows);
     if (entries.length === 0) return;
     try {
-      await this.deps.flushArchive();
+      await this.durableThrough(entries[entries.length - 1].seq);
     } catch (err) {
       throw new ArchiveNotDurable(err);
     }
@@ -319,6 +321,18 @@ export class DbWriter {
     }
     stats.batch(result.ms, result.newest);
     this.deps.tracker.noteBatch(batchNote(entries, { inserted: result.inserted, duplicates: result.duplicates, loaderRejected }));
+  }
+
+  /**
+   * Makes sure every message ≤ `seq` is durable in the archive. One flush persists everything archived when it
+   * starts, so it covers every message queued by then: under a backlog, one flush serves many batches instead of
+   * each batch waiting for its own (the compression backlog and an fdatasync), while the guarantee is the same.
+   */
+  private async durableThrough(seq: number): Promise<void> {
+    if (seq <= this.durable) return;
+    const through = this.queue.lastSeq; // every message offered so far is in the archive writer's buffers
+    await this.deps.flushArchive();
+    this.durable = Math.max(this.durable, through);
   }
 
   /** Turns closed files whose messages are all handled into record or catch-up tasks. */

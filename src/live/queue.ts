@@ -13,6 +13,8 @@ export { SeqRanges } from './seq-ranges.js';
 export interface QueueEntry {
   seq: number;
   rec: ClassifiedMessage;
+  /** performance.now() when it was queued (set by `push` when not given). */
+  at?: number;
 }
 
 export class LiveQueue {
@@ -26,8 +28,6 @@ export class LiveQueue {
   generation = 0;
   /** Highest number offered so far. */
   lastSeq = 0;
-  /** performance.now() when the oldest queued entry arrived. */
-  oldestAt = 0;
   /** Registrations waiting: they should reach the registry at once. */
   registers = 0;
 
@@ -54,7 +54,7 @@ export class LiveQueue {
       this.dropped.add(entry.seq, entry.seq);
       return false;
     }
-    if (this.length === 0) this.oldestAt = performance.now();
+    entry.at ??= performance.now();
     if (entry.rec.kind === 'register') this.registers++;
     this.items.push(entry);
     return true;
@@ -78,7 +78,14 @@ export class LiveQueue {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
-    if (this.length > 0) this.oldestAt = performance.now();
+  }
+
+  /**
+   * performance.now() when the oldest queued entry arrived (0 when nothing is queued). What is left after a
+   * batch keeps its own age: the rest of a backlog is due at once, not a whole batch interval later.
+   */
+  get oldestAt(): number {
+    return this.length === 0 ? 0 : this.items[this.head].at ?? 0;
   }
 
   /** Drops the first `n` entries without loading them (a batch the database refused for good). */
