@@ -1,9 +1,9 @@
 /**
  * The bounded in-memory queue between the receiver and the database: classified messages waiting for their
- * batch, numbered by their archive line (`seq`). When it would exceed its bound (database down or paused for
- * long) the queued copies are dropped — the messages are in the archive — and every further message is only
- * counted as dropped until the database is back; the dropped numbers are kept as ranges so that the archive
- * files holding them are caught up later.
+ * batch, numbered by their archive line (`seq`). When it is full (database down, paused, or slower than the
+ * stream) further messages are not queued but only counted as dropped — they are in the archive — until the
+ * queued ones are loaded; the dropped numbers are kept as ranges so that the archive files holding them are
+ * caught up. What is queued stays queued: it is loaded from memory, in order, before the catch-up.
  */
 import type { ClassifiedMessage } from '../model/types.js';
 import { SeqRanges } from './seq-ranges.js';
@@ -20,12 +20,10 @@ export interface QueueEntry {
 export class LiveQueue {
   private items: QueueEntry[] = [];
   private head = 0;
-  /** true from an overflow until the database is back: messages are counted as dropped, not queued. */
+  /** true from an overflow until the queue is loaded and the catch-up starts: messages are counted as dropped, not queued. */
   dropping = false;
   /** Numbers of messages dropped (never loaded live): their files need a catch-up. */
   readonly dropped = new SeqRanges();
-  /** Bumped on every drop, so a batch in flight at that moment knows its entries are gone. */
-  generation = 0;
   /** Highest number offered so far. */
   lastSeq = 0;
   /** Registrations waiting: they should reach the registry at once. */
@@ -50,7 +48,8 @@ export class LiveQueue {
       return false;
     }
     if (this.length >= this.maxRows) {
-      this.dropAll();
+      // Full: keep what is queued (loaded from memory, in order) and drop from here on.
+      this.dropping = true;
       this.dropped.add(entry.seq, entry.seq);
       return false;
     }
@@ -96,19 +95,7 @@ export class LiveQueue {
     this.remove(batch.length);
   }
 
-  /** Overflow: forget every queued copy and count further messages as dropped. Returns how many were queued. */
-  dropAll(): number {
-    const n = this.length;
-    if (n > 0) this.dropped.add(this.items[this.head].seq, this.items[this.items.length - 1].seq);
-    this.items = [];
-    this.head = 0;
-    this.registers = 0;
-    this.dropping = true;
-    this.generation++;
-    return n;
-  }
-
-  /** The database is back: queue again from the next message on. */
+  /** Everything queued is loaded (the catch-up of the dropped ones comes next): queue again from the next message on. */
   resume(): void {
     this.dropping = false;
   }
