@@ -72,6 +72,8 @@ export interface ArchiveFileOptions {
 
 /** Bytes of buffered lines that make one gzip write. */
 export const SHIP_BYTES = 64 * 1024;
+/** At most this many bytes of ready chunks go to gzip in one write. */
+const MAX_SHIP_BYTES = 1024 * 1024;
 /** Compressed bytes collected before one write to the file (syncs and the end write whatever there is). */
 const WRITE_BYTES = 256 * 1024;
 const GZIP_CHUNK = 64 * 1024;
@@ -413,16 +415,28 @@ export class ArchiveFile {
     });
   }
 
-  /** One gzip write of the oldest ready chunk; its output goes to the file once enough has accumulated. */
+  /**
+   * One gzip write of the oldest ready chunks (up to MAX_SHIP_BYTES together); its output goes to the file once
+   * enough has accumulated. Every gzip write needs a turn of this thread to complete: under a backlog, one
+   * write of many chunks instead of one each keeps a busy thread from making the compression (and every sync
+   * waiting for it) crawl.
+   */
   private async ship(): Promise<void> {
-    const chunk = this.ready.shift()!;
-    this.readyBytes -= chunk.buf.length;
-    this.shippedCount++;
-    this.unsynced.push(chunk.buf);
-    this.unsyncedBytes += chunk.buf.length;
-    this.unsyncedLines += chunk.lines;
-    if (crc32) this.shippedCrc = crc32(chunk.buf, this.shippedCrc);
-    await this.guard(new Promise<void>((resolve, reject) => this.gz.write(chunk.buf, (e) => (e ? reject(e) : resolve()))));
+    const bufs: Buffer[] = [];
+    let bytes = 0;
+    while (this.ready.length > 0 && (bufs.length === 0 || bytes + this.ready[0].buf.length <= MAX_SHIP_BYTES)) {
+      const chunk = this.ready.shift()!;
+      this.readyBytes -= chunk.buf.length;
+      this.shippedCount++;
+      this.unsynced.push(chunk.buf);
+      this.unsyncedBytes += chunk.buf.length;
+      this.unsyncedLines += chunk.lines;
+      if (crc32) this.shippedCrc = crc32(chunk.buf, this.shippedCrc);
+      bufs.push(chunk.buf);
+      bytes += chunk.buf.length;
+    }
+    const data = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs, bytes);
+    await this.guard(new Promise<void>((resolve, reject) => this.gz.write(data, (e) => (e ? reject(e) : resolve()))));
     if (this.outPending >= WRITE_BYTES) await this.writeOut();
     this.opts.onProgress();
   }

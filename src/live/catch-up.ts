@@ -12,6 +12,7 @@ import { ARCHIVE_SUFFIX, PART_SUFFIX, parseArchiveName, sanitiseHost } from '../
 import { ingestFile, type FileResult } from '../ingest/ingest-file.js';
 import { registerSingleFile } from '../ingest/single-file.js';
 import { archiveSource } from '../ingest/sources/archive-source.js';
+import type { SourceBatch } from '../ingest/sources/index.js';
 import { UserError } from '../util/errors.js';
 import { loadSourceBatch, type BatchDeps, type BatchResult } from './batch.js';
 
@@ -152,16 +153,32 @@ export async function catchUpOpenFiles(
     // The same reader as file ingest: plain readings take the fast path straight to encoded COPY rows.
     const source = archiveSource(file, { topicPrefix: deps.topicPrefix, batchLines: deps.liveBatchRows, skipLines, untilLine });
     let loading = false;
+    const batches = source.batches[Symbol.asyncIterator]();
+    let next: Promise<IteratorResult<SourceBatch>> | undefined;
     try {
-      for await (const batch of source.batches) {
+      next = batches.next();
+      for (;;) {
+        const { done, value: batch } = await next;
+        next = undefined;
+        if (done) break;
+        // The generator is paused at this batch's end: lines read so far are the ones it holds.
+        const through = source.stats().linesRead ?? skipLines;
+        // Decode the next batch while this one is in the database (one batch ahead at most).
+        next = batches.next();
+        next.catch(() => undefined); // handled when awaited (or dropped with the iterator below)
         result.lines += batch.lines;
         loading = true;
         result.loaded.push(await loadSourceBatch(deps, batch, false));
         loading = false;
-        progress.set(file, source.stats().linesRead ?? skipLines);
+        progress.set(file, through);
       }
       result.files++;
     } catch (err) {
+      if (next) {
+        // Stop reading ahead (closes the file) before the error goes on.
+        await next.catch(() => undefined);
+        await batches.return?.(undefined).catch(() => undefined);
+      }
       // Renamed to its final name meanwhile: it is closed, and caught up as a closed file.
       if (!loading && !fs.existsSync(file)) {
         progress.delete(file);

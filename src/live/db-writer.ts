@@ -2,10 +2,11 @@
  * Loads the live stream into the database: classified messages are queued (bounded by live.max_queue_rows)
  * and loaded in batches of live.batch_rows or every live.batch_ms, one transaction per batch (batch.ts).
  * When the database is unavailable, batches are retried with exponential backoff while archiving and
- * acknowledging go on. If the queue overflows (a long outage, or writes paused with SIGUSR1), the queued
- * copies are dropped — they are in the archive — and, once the database is back, the archive files holding
- * the dropped messages are caught up (catch-up.ts) before live batches resume. Everything runs in one loop,
- * so catch-up (including registrations) is loaded before the live readings that follow it.
+ * acknowledging go on. If the queue overflows (a long outage, writes paused with SIGUSR1, or a backlog arriving
+ * faster than it loads), further messages are not queued — they are in the archive — until the queued ones are
+ * loaded; then the archive files holding the dropped messages are caught up (catch-up.ts) and live batches
+ * resume. Everything runs in one loop, so catch-up (including registrations) is loaded before the live readings
+ * that follow it.
  */
 import type pg from 'pg';
 import type { RegistryCache } from '../ingest/registry-cache.js';
@@ -78,6 +79,8 @@ export class DbWriter {
   private unavailableSince: number | undefined;
   private idleWaiters: (() => void)[] = [];
   private readonly registryVersion = { value: null as string | null };
+  /** Every message ≤ this number is durable in the archive (a flush that started after it was archived succeeded). */
+  private durable = 0;
 
   constructor(deps: DbWriterDeps, settings: DbWriterSettings) {
     this.deps = deps;
@@ -96,16 +99,17 @@ export class DbWriter {
     else stats.reject(rec.reject.reason);
     const wasDropping = this.queue.dropping;
     const queuedBefore = this.queue.length;
-    if (this.queue.push({ seq, rec })) {
+    if (this.queue.push({ seq, rec, at: performance.now() })) {
       // Wake the loop when its batch timer starts (first entry), when a batch is full, and for registrations.
       if (queuedBefore === 0 || this.queue.length >= this.settings.batchRows || rec.kind === 'register') this.work.wake();
       return;
     }
-    stats.dropped += wasDropping ? 1 : queuedBefore + 1;
+    stats.dropped++;
     if (!wasDropping) {
+      this.work.wake();
       log.warn(
-        `live queue full (${queuedBefore} messages, live.max_queue_rows): dropped the queued copies — they are in the archive ` +
-          `and will be loaded from it once the database ${this.paused ? 'writes are resumed' : 'is back'}`,
+        `live queue full (${queuedBefore} messages, live.max_queue_rows): further messages are only archived until the queued ` +
+          `ones are loaded${this.paused ? ' (writes are paused)' : ''}, then loaded from the archive`,
       );
     }
   }
@@ -226,12 +230,13 @@ export class DbWriter {
         continue;
       }
       try {
-        if (this.queue.dropping) {
+        if (this.queue.dropping && this.queue.length === 0) {
+          // What was queued before the overflow is loaded: the dropped messages come next, from the archive.
           await this.deps.pool.query('SELECT 1');
           this.available();
           this.queue.resume();
           this.needOpenCatchUp = true;
-          log.info('database reachable: catching up from the archive what was not loaded, then loading live again');
+          log.info(`queue loaded: catching up from the archive the messages not queued (${this.queue.dropped.size}), then loading live again`);
           continue;
         }
         if (this.tasks.length > 0) {
@@ -273,7 +278,7 @@ export class DbWriter {
   private batchDueIn(): number {
     const q = this.queue;
     if (q.length === 0) return Infinity;
-    if (q.length >= this.settings.batchRows || q.registers > 0) return 0;
+    if (q.length >= this.settings.batchRows || q.registers > 0 || q.dropping) return 0;
     return Math.max(0, this.settings.batchMs - (performance.now() - q.oldestAt));
   }
 
@@ -282,11 +287,10 @@ export class DbWriter {
    * database never holds a reading its archive lost in a crash (the database stays a projection of the archive).
    */
   private async commitNext(): Promise<void> {
-    const generation = this.queue.generation;
     const entries = this.queue.peek(this.settings.batchRows);
     if (entries.length === 0) return;
     try {
-      await this.deps.flushArchive();
+      await this.durableThrough(entries[entries.length - 1].seq);
     } catch (err) {
       throw new ArchiveNotDurable(err);
     }
@@ -303,11 +307,9 @@ export class DbWriter {
         `database refused a batch of ${entries.length} messages: ${errorMessage(err)}; ` +
           'their archive files are loaded through the ingest path instead (see tessdb status)',
       );
-      if (generation === this.queue.generation) this.queue.discard(entries.length);
+      this.queue.discard(entries.length);
       return;
     }
-    // Dropped while in flight: the archive catch-up covers them (loading twice is harmless).
-    if (generation !== this.queue.generation) return;
     this.queue.remove(entries.length);
     const stats = this.deps.stats;
     stats.loaded += result.inserted;
@@ -319,6 +321,18 @@ export class DbWriter {
     }
     stats.batch(result.ms, result.newest);
     this.deps.tracker.noteBatch(batchNote(entries, { inserted: result.inserted, duplicates: result.duplicates, loaderRejected }));
+  }
+
+  /**
+   * Makes sure every message ≤ `seq` is durable in the archive. One flush persists everything archived when it
+   * starts, so it covers every message queued by then: under a backlog, one flush serves many batches instead of
+   * each batch waiting for its own (the compression backlog and an fdatasync), while the guarantee is the same.
+   */
+  private async durableThrough(seq: number): Promise<void> {
+    if (seq <= this.durable) return;
+    const through = this.queue.lastSeq; // every message offered so far is in the archive writer's buffers
+    await this.deps.flushArchive();
+    this.durable = Math.max(this.durable, through);
   }
 
   /** Turns closed files whose messages are all handled into record or catch-up tasks. */

@@ -1,9 +1,9 @@
 /**
  * The bounded in-memory queue between the receiver and the database: classified messages waiting for their
- * batch, numbered by their archive line (`seq`). When it would exceed its bound (database down or paused for
- * long) the queued copies are dropped — the messages are in the archive — and every further message is only
- * counted as dropped until the database is back; the dropped numbers are kept as ranges so that the archive
- * files holding them are caught up later.
+ * batch, numbered by their archive line (`seq`). When it is full (database down, paused, or slower than the
+ * stream) further messages are not queued but only counted as dropped — they are in the archive — until the
+ * queued ones are loaded; the dropped numbers are kept as ranges so that the archive files holding them are
+ * caught up. What is queued stays queued: it is loaded from memory, in order, before the catch-up.
  */
 import type { ClassifiedMessage } from '../model/types.js';
 import { SeqRanges } from './seq-ranges.js';
@@ -13,21 +13,19 @@ export { SeqRanges } from './seq-ranges.js';
 export interface QueueEntry {
   seq: number;
   rec: ClassifiedMessage;
+  /** performance.now() when it was queued (set by `push` when not given). */
+  at?: number;
 }
 
 export class LiveQueue {
   private items: QueueEntry[] = [];
   private head = 0;
-  /** true from an overflow until the database is back: messages are counted as dropped, not queued. */
+  /** true from an overflow until the queue is loaded and the catch-up starts: messages are counted as dropped, not queued. */
   dropping = false;
   /** Numbers of messages dropped (never loaded live): their files need a catch-up. */
   readonly dropped = new SeqRanges();
-  /** Bumped on every drop, so a batch in flight at that moment knows its entries are gone. */
-  generation = 0;
   /** Highest number offered so far. */
   lastSeq = 0;
-  /** performance.now() when the oldest queued entry arrived. */
-  oldestAt = 0;
   /** Registrations waiting: they should reach the registry at once. */
   registers = 0;
 
@@ -50,11 +48,12 @@ export class LiveQueue {
       return false;
     }
     if (this.length >= this.maxRows) {
-      this.dropAll();
+      // Full: keep what is queued (loaded from memory, in order) and drop from here on.
+      this.dropping = true;
       this.dropped.add(entry.seq, entry.seq);
       return false;
     }
-    if (this.length === 0) this.oldestAt = performance.now();
+    entry.at ??= performance.now();
     if (entry.rec.kind === 'register') this.registers++;
     this.items.push(entry);
     return true;
@@ -78,7 +77,14 @@ export class LiveQueue {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
-    if (this.length > 0) this.oldestAt = performance.now();
+  }
+
+  /**
+   * performance.now() when the oldest queued entry arrived (0 when nothing is queued). What is left after a
+   * batch keeps its own age: the rest of a backlog is due at once, not a whole batch interval later.
+   */
+  get oldestAt(): number {
+    return this.length === 0 ? 0 : this.items[this.head].at ?? 0;
   }
 
   /** Drops the first `n` entries without loading them (a batch the database refused for good). */
@@ -89,19 +95,7 @@ export class LiveQueue {
     this.remove(batch.length);
   }
 
-  /** Overflow: forget every queued copy and count further messages as dropped. Returns how many were queued. */
-  dropAll(): number {
-    const n = this.length;
-    if (n > 0) this.dropped.add(this.items[this.head].seq, this.items[this.items.length - 1].seq);
-    this.items = [];
-    this.head = 0;
-    this.registers = 0;
-    this.dropping = true;
-    this.generation++;
-    return n;
-  }
-
-  /** The database is back: queue again from the next message on. */
+  /** Everything queued is loaded (the catch-up of the dropped ones comes next): queue again from the next message on. */
   resume(): void {
     this.dropping = false;
   }

@@ -26,7 +26,7 @@ export interface StatsSnapshot {
   rejected: Record<string, number>;
   rejected_total: number;
   retained: number;
-  /** Queued copies dropped on overflow (they are in the archive and are caught up from it). */
+  /** Messages not queued because the queue was full (they are in the archive and are caught up from it). */
   dropped: number;
   queue: number;
   catch_up_files: number;

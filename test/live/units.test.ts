@@ -155,22 +155,37 @@ describe('queue and file bookkeeping', () => {
     assert.equal(note.readings.rangeCount, 2);
   });
 
-  it('LiveQueue drops its copies on overflow and counts later messages as dropped until resumed', () => {
+  it('LiveQueue keeps what it holds on overflow and counts later messages as dropped until resumed', () => {
     const q = new LiveQueue(3);
     const rec = { kind: 'reject', reject: { reason: 'retained', name: null, day: new Date(0), detail: '', sample: '' } } as const;
     for (let seq = 1; seq <= 3; seq++) assert.ok(q.push({ seq, rec }));
     assert.equal(q.handledThrough, 0);
     assert.equal(q.push({ seq: 4, rec }), false);
-    assert.equal(q.length, 0);
+    assert.equal(q.length, 3);
     assert.ok(q.dropping);
-    assert.equal(q.push({ seq: 5, rec }), false);
+    q.remove(2);
+    assert.equal(q.push({ seq: 5, rec }), false, 'still dropping while queued messages wait');
+    assert.equal(q.handledThrough, 2);
+    q.remove(1);
     assert.equal(q.handledThrough, 5);
-    assert.ok(q.dropped.overlaps(1, 5) && q.dropped.size === 5);
+    assert.ok(!q.dropped.overlaps(1, 3) && q.dropped.overlaps(4, 5) && q.dropped.size === 2);
     q.resume();
     assert.ok(q.push({ seq: 6, rec }));
     assert.equal(q.handledThrough, 5);
     q.remove(1);
     assert.equal(q.handledThrough, 6);
+  });
+
+  it('LiveQueue entries keep their own age: what is left after a batch is as old as it is', () => {
+    const q = new LiveQueue(10);
+    const rec = { kind: 'reject', reject: { reason: 'retained', name: null, day: new Date(0), detail: '', sample: '' } } as const;
+    q.push({ seq: 1, rec, at: 100 });
+    q.push({ seq: 2, rec, at: 200 });
+    assert.equal(q.oldestAt, 100);
+    q.remove(1);
+    assert.equal(q.oldestAt, 200);
+    q.remove(1);
+    assert.equal(q.oldestAt, 0);
   });
 
   it('FileTracker maps closed files onto message numbers: recorded when loaded live, caught up when not', () => {

@@ -1,4 +1,5 @@
 /** `tessdb live`: the MQTT daemon. Runs until SIGTERM/SIGINT; SIGHUP reloads, SIGUSR1/SIGUSR2 pause/resume database writes. */
+import v8 from 'node:v8';
 import { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { log } from '../../util/log.js';
@@ -28,6 +29,11 @@ See docs/live.md.`,
     // Loaded on demand: mqtt and prom-client cost other commands ~0.4 s of start-up.
     const { mqttSettings, startLive } = await import('../../live/index.js');
     mqttSettings(ctx.config); // no broker configured: say how to configure one, before touching anything
+    // Under a backlog almost everything the daemon allocates dies young, yet V8 lets the old generation grow to
+    // about 3.5× what survived the last full collection before the next one: 170 MB of heap (RSS ~270 MB) for
+    // ~50 MB live in a 100,000-message drain. Growing it by half instead keeps peak RSS near 190 MB for the same
+    // CPU time (the full collections are concurrent and short with a small live heap).
+    if (!process.execArgv.some((a) => a.startsWith('--heap-growing-percent'))) v8.setFlagsFromString('--heap-growing-percent=50');
     const handle = await startLive(ctx.config, {
       signals: true,
       loadConfig: () => loadConfig({ files: opts.config, overrides }).config,
