@@ -14,6 +14,7 @@ import { DaylightGuess } from '../filter/daylight-guess.js';
 import { DaylightClaims } from '../filter/daylight-claims.js';
 import { applyRegisters, flushReadings, type BatchState } from './apply-batch.js';
 import type { DatabaseWait } from './db-wait.js';
+import type { Predecessor } from './overlap.js';
 import { markRereadPending } from './pending.js';
 import type { RegistryCache } from './registry-cache.js';
 import { openSource, type FileKind, type SourceOptions } from './sources/index.js';
@@ -55,10 +56,14 @@ export interface IngestDeps {
   /** Called once the file is parsed to its end and it changed no registration: the next file may start (overlap.ts). */
   onLoaded?: () => void;
   /**
-   * Settles when the file before this one (overlap.ts) is finished: the first COPY waits for it, so that
-   * this file's daylight claims do not meet the locks that file holds until its COMMIT.
+   * The file before this one (overlap.ts), which may still hold the daylight locks of its photometers
+   * until its COMMIT: when the first COPY has readings of its photometers, it waits until that file is
+   * finished, so that this file's claims do not meet those locks (a first batch of other photometers
+   * does not wait: IDA files, one photometer each, follow each other without a gap).
    */
-  previous?: Promise<unknown>;
+  previous?: Predecessor;
+  /** Filled with the names of the file's readings as they are parsed (the next file's `previous.names`). */
+  names?: Set<string>;
   /** Claim names for the edge-only daylight refresh (src/filter/daylight-claims.ts). */
   daylightEdges?: boolean;
 }
@@ -131,9 +136,18 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     // for the other's hiccups.
     let inflight: Promise<unknown> = Promise.resolve();
     let older: Promise<unknown> = Promise.resolve();
-    const previous = deps.previous ?? Promise.resolve();
+    // Only the first COPY may wait for the file before: once this file holds claims, waiting for that
+    // file outside Postgres could close a cycle Postgres cannot see (that file waiting for a lock a
+    // third transaction holds, which waits for one of ours); names still locked then just get the
+    // full refresh.
+    let previous = deps.previous;
+    const waitFor = (rows: EncodedReading[]): Promise<unknown> | undefined => {
+      const p = previous;
+      previous = undefined;
+      return p && sharesName(rows, p.names) ? p.done : undefined;
+    };
     const flush = (rows: EncodedReading[], last: boolean) =>
-      previous.then(() => flushReadings(client, deps.loader, state, rejects, last, rows)).then(add);
+      Promise.resolve(waitFor(rows)).then(() => flushReadings(client, deps.loader, state, rejects, last, rows)).then(add);
     for await (const batch of source.batches) {
       result.read += batch.lines;
       for (const r of batch.rejects) rejects.add(r);
@@ -142,8 +156,10 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
         await applyRegisters(client, batch, state);
       }
       const rows = state.rows!;
+      const first = rows.length;
       for (const r of batch.readings) rows.push(encodedFromReading(r));
       if (batch.encoded) for (const r of batch.encoded) rows.push(r);
+      if (deps.names) addNames(rows, first, deps.names);
       if (rows.length >= deps.batchRows) {
         await older;
         state.rows = [];
@@ -203,6 +219,27 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
   if (outage) return outage;
   result.seconds = (Date.now() - started.getTime()) / 1000;
   return result;
+}
+
+/** Adds the names of rows[from…] to `names` (rows of one name come in runs). */
+function addNames(rows: readonly EncodedReading[], from: number, names: Set<string>): void {
+  let last: string | undefined;
+  for (let i = from; i < rows.length; i++) {
+    if (rows[i].name === last) continue;
+    last = rows[i].name;
+    names.add(last);
+  }
+}
+
+function sharesName(rows: readonly EncodedReading[], names: ReadonlySet<string>): boolean {
+  if (names.size === 0) return false;
+  let last: string | undefined;
+  for (const r of rows) {
+    if (r.name === last) continue;
+    last = r.name;
+    if (names.has(last)) return true;
+  }
+  return false;
 }
 
 /** The result this attempt recorded if its COMMIT reached the server although the reply was lost. */

@@ -7,33 +7,40 @@
  */
 import type { FileResult, FileToIngest } from './ingest-file.js';
 
+/** The file before the one being loaded: settled when it is finished (committed or not), and its photometer names. */
+export interface Predecessor {
+  done: Promise<unknown>;
+  names: ReadonlySet<string>;
+}
+
 /**
- * `ingest(file, loader, loaded, previous)` loads one file; it calls `loaded()` when the rest of its work
- * no longer needs the parser (it may never call it: then the next file waits for it to finish).
- * `previous` settles when the file before it is finished (committed or not).
+ * `ingest(file, loader, loaded, previous, names)` loads one file; it calls `loaded()` when the rest of its
+ * work no longer needs the parser (it may never call it: then the next file waits for it to finish), and
+ * adds the names of its readings to `names` while parsing (the next file's `previous.names`).
  */
 export async function ingestOverlapped<L>(
   take: () => FileToIngest | undefined,
   loaders: [L, L],
-  ingest: (file: FileToIngest, loader: L, loaded: () => void, previous: Promise<unknown>) => Promise<FileResult>,
+  ingest: (file: FileToIngest, loader: L, loaded: () => void, previous: Predecessor, names: Set<string>) => Promise<FileResult>,
   onResult: (r: FileResult) => void,
 ): Promise<void> {
   const inFlight: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
   let reported: Promise<void> = Promise.resolve();
   let failure: { err: unknown } | undefined;
-  let finished: Promise<unknown> = Promise.resolve();
+  let previous: Predecessor = { done: Promise.resolve(), names: new Set() };
   for (let slot = 0; ; slot ^= 1) {
     await inFlight[slot]; // the file that used this loader two files ago is finished
     const file = failure ? undefined : take();
     if (file === undefined) break;
     let loaded!: () => void;
     const parsed = new Promise<void>((resolve) => (loaded = resolve));
-    const done = ingest(file, loaders[slot], loaded, finished);
-    finished = done.catch(() => undefined);
-    const previous = reported;
+    const names = new Set<string>();
+    const done = ingest(file, loaders[slot], loaded, previous, names);
+    previous = { done: done.catch(() => undefined), names };
+    const before = reported;
     reported = done.then(
       async (r) => {
-        await previous;
+        await before;
         onResult(r);
       },
       (err) => {

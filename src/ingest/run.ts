@@ -54,7 +54,7 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
       const newLoader = () => new ReadingLoader(names, new PartitionManager(), { requireAuthorisation: config.registry.require_authorisation });
       const take = () => (next < list.length && !failure ? list[next++] : undefined);
       try {
-        await ingestOverlapped(take, [newLoader(), newLoader()], (file, loader, loaded, previous) =>
+        await ingestOverlapped(take, [newLoader(), newLoader()], (file, loader, loaded, previous, names) =>
           ingestFile(file, {
             pool,
             loader,
@@ -67,6 +67,7 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
             onLoaded: loaded,
             daylightEdges,
             previous: daylightEdges ? previous : undefined,
+            names,
           }).catch((err: unknown) => {
             failure ??= { err }; // no job takes a new file from now on
             throw err;
