@@ -86,11 +86,22 @@ async function main(): Promise<void> {
     let firstAt = 0;
     let lastAt = 0;
     bare = mqtt.connect(broker.url, { clientId: bareId, clean: false, protocolVersion: proto, reconnectPeriod: 0 });
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
+      // A broker that keeps fewer queued messages per client than N (Mosquitto's max_queued_messages,
+      // 1000 by default) never delivers them all: say so instead of waiting for ever.
+      const since = performance.now();
+      const stalled = setInterval(() => {
+        if (performance.now() - (lastAt || since) < 10_000) return;
+        clearInterval(stalled);
+        reject(new Error(`the broker delivered ${received} of ${N} queued messages and then nothing for 10 s: does it keep fewer queued messages per client (Mosquitto: max_queued_messages, 1000 by default)? Unset TESSDB_TEST_MQTT_URL to use a broker started by the benchmark`));
+      }, 1000);
       bare.on('message', () => {
         if (received++ === 0) firstAt = performance.now();
         lastAt = performance.now();
-        if (received >= N) resolve();
+        if (received >= N) {
+          clearInterval(stalled);
+          resolve();
+        }
       });
     });
     bare.end(true);
