@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type pg from 'pg';
+import pg from 'pg';
 import { UserError } from '../util/errors.js';
 
 export const SQL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'sql');
@@ -80,6 +80,22 @@ export async function migrate(pool: pg.Pool, schema: string, migrations = readMi
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
     client.release();
+  }
+}
+
+/**
+ * Refuses, with what to do, a database whose tessdb schema is missing or older than this tessdb's SQL
+ * files (loaders call functions of the latest migrations): `tessdb setup` creates or upgrades it.
+ */
+export async function requireCurrentSchema(pool: pg.Pool, schema: string, migrations = readMigrations()): Promise<void> {
+  const latest = Math.max(0, ...migrations.map((m) => m.version));
+  const table = `${pg.escapeIdentifier(schema)}.schema_migrations`;
+  const { rows } = await pool.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [table]);
+  if (!rows[0]?.exists) throw new UserError(`the database has no tessdb schema "${schema}": run \`tessdb setup\` first`);
+  const { rows: applied } = await pool.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${table}`);
+  const version = applied[0]?.version ?? 0;
+  if (version < latest) {
+    throw new UserError(`the database schema "${schema}" is at version ${version}, this tessdb needs version ${latest}: run \`tessdb setup\` to upgrade it`);
   }
 }
 

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { ArchiveWriter, finaliseLeftovers, rotationSeconds, type RotationPolicy } from '../archive/index.js';
 import { fullWhileExists } from '../archive/full-disk-sim.js';
 import { maskUrl, type Config } from '../config/index.js';
+import { requireCurrentSchema } from '../db/migrate.js';
 import { clientConfig, isDatabaseConfigured } from '../db/connection.js';
 import { newPool, openDatabase, type Database } from '../db/open.js';
 import { syncSettings } from '../filter/index.js';
@@ -133,11 +134,6 @@ async function openLiveDatabase(config: Config): Promise<{ db: Database; reachab
   }
 }
 
-async function checkSchema(pool: pg.Pool): Promise<void> {
-  const { rows } = await pool.query<{ ok: boolean }>(`SELECT to_regclass('readings') IS NOT NULL AND to_regclass('live_stats') IS NOT NULL AS ok`);
-  if (!rows[0]?.ok) throw new UserError('the database has no tessdb schema (or an old one): run `tessdb setup` first');
-}
-
 async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))))]);
@@ -163,7 +159,7 @@ export async function startLive(initial: Config, opts: LiveOptions = {}): Promis
   let leftovers: string[];
   try {
     if (reachable) {
-      await checkSchema(db.pool);
+      await requireCurrentSchema(db.pool, config.database.schema);
       await syncSettings(db.pool, config);
     }
     leftovers = await finaliseLeftovers(archiveDir, { host: tag });

@@ -1,6 +1,9 @@
 /** `setup` and migrate(): idempotency, edited-migration refusal, new and failing migrations, quoted schemas. */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { migrate, readMigrations, type Migration } from '../../src/db/migrate.js';
 import { dbEnv, runCli } from '../helpers/cli.js';
@@ -193,4 +196,26 @@ test('setup --roles creates the read-only and read-write roles, idempotently', a
                                                has_table_privilege('tessdb_ro', 'readings', 'INSERT') AS ro_insert,
                                                has_table_privilege('tessdb_rw', 'readings', 'INSERT') AS rw_insert`);
   assert.deepEqual(rows[0], { ro_select: true, ro_insert: false, rw_insert: true });
+});
+
+test('ingest and live refuse a database without the schema or with an older one, saying to run setup', async () => {
+  const db = await fresh();
+  const none = await runCli(['ingest', '-q', "data_dirs=['examples']"], { env: dbEnv(db.url) });
+  assert.notEqual(none.code, 0);
+  assert.match(none.stderr, /no tessdb schema "public": run `tessdb setup` first/);
+  const setup = await runCli(['setup', '-q'], { env: dbEnv(db.url) });
+  assert.equal(setup.code, 0, setup.stderr);
+  const latest = Math.max(...readMigrations().map((m) => m.version));
+  await db.pool.query('DELETE FROM schema_migrations WHERE version = $1', [latest]); // as if set up by the previous release
+  const old = await runCli(['ingest', '-q', "data_dirs=['examples']"], { env: dbEnv(db.url) });
+  assert.notEqual(old.code, 0);
+  assert.match(old.stderr, new RegExp(`schema "public" is at version ${latest - 1}, this tessdb needs version ${latest}: run \`tessdb setup\` to upgrade it`));
+  const archive = fs.mkdtempSync(path.join(os.tmpdir(), 'tessdb-old-schema-'));
+  try {
+    const live = await runCli(['live', 'mqtt.url=mqtt://127.0.0.1:1', `archive.dir=${archive}`], { env: dbEnv(db.url) });
+    assert.notEqual(live.code, 0);
+    assert.match(live.stderr, /run `tessdb setup` to upgrade it/);
+  } finally {
+    fs.rmSync(archive, { recursive: true, force: true });
+  }
 });

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import type { Context } from '../context.js';
 import { pendingFiles } from '../../ingest/pending.js';
 import { ingestFiles, type IngestSummary } from '../../ingest/run.js';
+import { requireCurrentSchema } from '../../db/migrate.js';
 import { registerSingleFile } from '../../ingest/single-file.js';
 import type { FileToIngest } from '../../ingest/ingest-file.js';
 import { UsageError, UserError } from '../../util/errors.js';
@@ -53,6 +54,7 @@ function parseDate(value: string | undefined, flag: string): Date | undefined {
 }
 
 export async function runIngestCommand(ctx: Context, db: Database, opts: IngestOptions): Promise<IngestSummary | undefined> {
+  await requireCurrentSchema(db.pool, ctx.config.database.schema);
   const files = await selectFiles(ctx, db, opts);
   if (opts.dryRun) {
     if (opts.json) printJson(files);
