@@ -3,7 +3,7 @@
  * loader claims each name's time range; a name stays *clean* while every row of it in the transaction
  * went in by a plain COPY into a range that held no other rows, with the tentative flags of
  * src/filter/daylight-guess.ts holding. Then only the 3 rows on each side of the ends of its range can
- * have a wrong flag, and `refreshDaylightEdges` recomputes just those. Any other name (rows stored in
+ * have a wrong flag, and `refreshEdges` recomputes just those. Any other name (rows stored in
  * its range, its lock held by another transaction, some of its rows not loaded, a guess proved wrong)
  * gets the full `daylight_refresh` of sql/004.
  *
@@ -13,10 +13,19 @@
  */
 import type pg from 'pg';
 import { isoUtc } from '../util/iso-time.js';
+import { DAYLIGHT_HALF_WINDOW, daylightFlags } from './daylight.js';
 import type { DaylightGuess, EdgeRow } from './daylight-guess.js';
 
 /** Per name: the time range (epoch ms) of one batch's accepted rows. */
 export type BatchRanges = Map<string, { id: number; lo: number; hi: number }>;
+
+/** A clean name, its id and the time range (epoch ms) of its rows in the transaction. */
+export interface CleanRange {
+  name: string;
+  id: number;
+  lo: number;
+  hi: number;
+}
 
 interface Claim {
   id: number;
@@ -47,14 +56,14 @@ export class DaylightClaims {
         after.push(null);
       } else {
         // Only the part after the earlier batches' rows is looked at; rows before it are ours.
-        after.push(new Date(c.hi).toISOString());
+        after.push(isoUtc(c.hi));
         if (r.lo <= c.hi) c.clean = false;
         c.lo = Math.min(c.lo, r.lo);
         c.hi = Math.max(c.hi, r.hi);
       }
       ids.push(r.id);
-      lo.push(new Date(r.lo).toISOString());
-      hi.push(new Date(r.hi).toISOString());
+      lo.push(isoUtc(r.lo));
+      hi.push(isoUtc(r.hi));
     }
     const { rows } = await client.query<{ name_id: number; locked: boolean; occupied: boolean }>(
       'SELECT name_id, locked, occupied FROM daylight_claim($1::int[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[])',
@@ -78,9 +87,17 @@ export class DaylightClaims {
     return this.claims.get(name)?.clean === true;
   }
 
+  /**
+   * Recompute the flags near both ends of each clean name's range (the others are left to the full
+   * `daylight_refresh`). Returns the rows changed.
+   */
+  refreshEdges(client: pg.ClientBase): Promise<number> {
+    return refreshEdges(client, this.clean(), this.guess);
+  }
+
   /** The clean names and their ranges. */
-  clean(): Array<{ name: string; id: number; lo: number; hi: number }> {
-    const out: Array<{ name: string; id: number; lo: number; hi: number }> = [];
+  clean(): CleanRange[] {
+    const out: CleanRange[] = [];
     for (const [name, c] of this.claims) if (c.clean) out.push({ name, id: c.id, lo: c.lo, hi: c.hi });
     return out;
   }
@@ -97,15 +114,9 @@ interface SeriesRow {
   candidate: boolean;
 }
 
-const HALF = 3;
-
-/**
- * Recompute the flags near both ends of each clean name's range: the 3 stored rows on each side and
- * the name's own first and last 3 rows. Returns the rows changed.
- */
-export async function refreshDaylightEdges(client: pg.ClientBase, claims: DaylightClaims): Promise<number> {
-  const guess = claims.guess;
-  const list = claims.clean().filter((c) => guess.ends.has(c.name));
+/** DaylightClaims#refreshEdges: the 3 stored rows on each side of each end and the name's own first and last 3 rows. */
+async function refreshEdges(client: pg.ClientBase, clean: readonly CleanRange[], guess: DaylightGuess): Promise<number> {
+  const list = clean.filter((c) => guess.ends.has(c.name));
   if (list.length === 0) return 0;
   const { rows } = await client.query<{ name_id: number; after: boolean; tstamp: string; saturated: boolean; daylight: boolean | null }>(
     'SELECT name_id, after, tstamp, saturated, daylight FROM daylight_neighbours($1::int[], $2::timestamptz[], $3::timestamptz[])',
@@ -116,7 +127,7 @@ export async function refreshDaylightEdges(client: pg.ClientBase, claims: Daylig
     let n = stored.get(r.name_id);
     if (n === undefined) stored.set(r.name_id, (n = { before: [], after: [] }));
     const side = r.after ? n.after : n.before; // nearest first
-    side.push({ saturated: r.saturated, current: r.daylight, key: r.tstamp, candidate: side.length < HALF });
+    side.push({ saturated: r.saturated, current: r.daylight, key: r.tstamp, candidate: side.length < DAYLIGHT_HALF_WINDOW });
   }
   const ids: number[] = [];
   const keys: string[] = [];
@@ -132,13 +143,14 @@ export async function refreshDaylightEdges(client: pg.ClientBase, claims: Daylig
       ends.count === all.length
         ? [[...before, ...own(all, () => true), ...n.after]]
         : [
-            [...before, ...own(ends.head, (k) => k < HALF)],
-            [...own(ends.tail, (k) => k >= ends.tail.length - HALF), ...n.after],
+            [...before, ...own(ends.head, (k) => k < DAYLIGHT_HALF_WINDOW)],
+            [...own(ends.tail, (k) => k >= ends.tail.length - DAYLIGHT_HALF_WINDOW), ...n.after],
           ];
     for (const s of series) {
+      const flags = daylightFlags(s.map((r) => (r.saturated ? 0 : null)));
       for (let p = 0; p < s.length; p++) {
         if (!s[p].candidate) continue;
-        const flag = daylightAt(s, p);
+        const flag = flags[p];
         if (s[p].current !== flag) {
           ids.push(c.id);
           keys.push(s[p].key);
@@ -155,13 +167,6 @@ export async function refreshDaylightEdges(client: pg.ClientBase, claims: Daylig
     [ids, keys, values],
   );
   return rowCount ?? 0;
-}
-
-/** The flag of s[p]: it and its 3 neighbours on each side are saturated (fewer neighbours: not). */
-function daylightAt(s: readonly SeriesRow[], p: number): boolean {
-  if (p < HALF || p + HALF >= s.length) return false;
-  for (let q = p - HALF; q <= p + HALF; q++) if (!s[q].saturated) return false;
-  return true;
 }
 
 /** `head` then the rows of `tail` after it, in time order. */

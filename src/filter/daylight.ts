@@ -12,7 +12,7 @@
  * latest readings of a live photometer become flagged when their 3 successors arrive.
  */
 import type pg from 'pg';
-import { refreshDaylightEdges, type DaylightClaims } from './daylight-claims.js';
+import type { DaylightClaims } from './daylight-claims.js';
 
 /** Half the window: neighbours looked at on each side. */
 export const DAYLIGHT_HALF_WINDOW = 3;
@@ -71,7 +71,7 @@ export class DaylightRanges {
  */
 export async function refreshDaylight(client: pg.ClientBase, ranges: DaylightRanges, claims?: DaylightClaims): Promise<number> {
   if (ranges.size === 0) return 0;
-  const edges = claims ? await refreshDaylightEdges(client, claims) : 0;
+  const edges = claims ? await claims.refreshEdges(client) : 0;
   const list = claims ? ranges.entries().filter((r) => !claims.isClean(r.name)) : ranges.entries();
   if (list.length === 0) return edges;
   const { rows } = await client.query<{ n: string }>('SELECT daylight_refresh($1::text[], $2::timestamptz[], $3::timestamptz[]) AS n', [

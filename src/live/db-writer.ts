@@ -99,7 +99,7 @@ export class DbWriter {
     else stats.reject(rec.reject.reason);
     const wasDropping = this.queue.dropping;
     const queuedBefore = this.queue.length;
-    if (this.queue.push({ seq, rec, at: performance.now() })) {
+    if (this.queue.push({ seq, rec })) {
       // Wake the loop when its batch timer starts (first entry), when a batch is full, and for registrations.
       if (queuedBefore === 0 || this.queue.length >= this.settings.batchRows || rec.kind === 'register') this.work.wake();
       return;

@@ -22,7 +22,6 @@ export const finite: Check = (v) => Number.isFinite(v);
 
 let badField: string | null = null;
 
-
 function value(field: string, v: number | null, fits: Check): string {
   if (v === null || v === undefined) return '\\N';
   if (fits(v)) return String(v);

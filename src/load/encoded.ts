@@ -35,7 +35,6 @@ export interface EncodedReading {
   origin: Reading | null;
 }
 
-
 /** Shared buffers the COPY text of rows is written to; a buffer is freed with the last row using it. */
 const ARENA_BYTES = 1 << 20;
 let arena = Buffer.allocUnsafe(ARENA_BYTES);
