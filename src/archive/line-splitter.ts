@@ -12,6 +12,16 @@ export interface OverlongLine {
 
 export type SplitLine = string | OverlongLine;
 
+/** The complete lines of one chunk (LineSplitter#pushBytes). */
+export interface ChunkLines {
+  /** The line that began in earlier chunks and ends in this one, decoded. */
+  carried: SplitLine | null;
+  buf: Buffer;
+  /** The chunk's own lines are buf[from, to), separated by newlines; `to` is the chunk's last newline. */
+  from: number;
+  to: number;
+}
+
 /**
  * Incremental splitter. Each chunk is decoded with one `toString` between its first and last newline
  * and split with `String.prototype.split`, so the per-line cost is a slice, not a Buffer operation.
@@ -29,23 +39,30 @@ export class LineSplitter {
 
   /** Complete lines (without `\n`) in `chunk`, in order, preceded by the carried partial line when it ends here. */
   push(chunk: Buffer): SplitLine[] {
+    const group = this.pushBytes(chunk);
+    return group === null ? [] : linesOf(group);
+  }
+
+  /**
+   * As {@link push}, but the lines of the chunk stay bytes: `carried` is the line completed by this chunk
+   * (decoded), then come the newline-separated lines of `buf` from `from` to `to`, the chunk's last newline.
+   * Null when the chunk holds no newline.
+   */
+  pushBytes(chunk: Buffer): ChunkLines | null {
     const last = chunk.lastIndexOf(NL);
     if (last === -1) {
       this.hold(chunk);
-      return [];
+      return null;
     }
-    let out: SplitLine[];
-    let start = 0;
+    let carried: SplitLine | null = null;
+    let from = 0;
     if (this.carryBytes > 0 || this.skipped > 0) {
       const first = chunk.indexOf(NL);
-      out = [this.takeCarry(chunk.subarray(0, first))];
-      start = first + 1;
-      if (start <= last) for (const s of chunk.toString('utf8', start, last).split('\n')) out.push(s);
-    } else {
-      out = chunk.toString('utf8', 0, last).split('\n');
+      carried = this.takeCarry(chunk.subarray(0, first));
+      from = first + 1;
     }
     if (last + 1 < chunk.length) this.hold(Buffer.from(chunk.subarray(last + 1)));
-    return out;
+    return { carried, buf: chunk, from, to: last };
   }
 
   /** The unterminated last line, if any (call once the input has ended). */
@@ -89,4 +106,12 @@ export class LineSplitter {
     this.carryBytes = 0;
     return text;
   }
+}
+
+/** The lines of a ChunkLines, decoded: one `toString` and one `split` for the chunk's own lines. */
+export function linesOf(group: ChunkLines): SplitLine[] {
+  const { buf, from, to, carried } = group;
+  const lines: SplitLine[] = from < to ? buf.toString('utf8', from, to).split('\n') : from === to ? [''] : [];
+  if (carried !== null) lines.unshift(carried);
+  return lines;
 }

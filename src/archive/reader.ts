@@ -3,7 +3,7 @@ import type { ArchiveMessage } from '../model/types.js';
 import { archiveMessageFromObject, decodeArchiveLine } from './decode-line.js';
 import { MAX_ARCHIVE_LINE_BYTES } from './encode-line.js';
 import { GunzipSource } from './gunzip-source.js';
-import { LineSplitter, type SplitLine } from './line-splitter.js';
+import { LineSplitter, linesOf, type ChunkLines, type SplitLine } from './line-splitter.js';
 
 export { decodeArchiveLine } from './decode-line.js';
 
@@ -89,13 +89,28 @@ function partialLineBytes(line: SplitLine): number {
  * Updates `stats.bytesRead`, `truncated` and `truncatedDetail` (not the line counters).
  */
 export async function* readLineGroups(path: string, stats: ArchiveReadStats): AsyncGenerator<SplitLine[]> {
+  for await (const group of readChunkLines(path, stats)) {
+    if (Array.isArray(group)) {
+      yield group;
+      continue;
+    }
+    const lines = linesOf(group);
+    if (lines.length > 0) yield lines;
+  }
+}
+
+/**
+ * As {@link readLineGroups}, but each chunk's lines stay bytes (ChunkLines); the unterminated last
+ * line comes as a one-line array.
+ */
+export async function* readChunkLines(path: string, stats: ArchiveReadStats): AsyncGenerator<ChunkLines | [SplitLine]> {
   const source = new GunzipSource(path);
   const splitter = new LineSplitter(MAX_ARCHIVE_LINE_BYTES);
   try {
     for (let chunk = await source.next(); chunk !== null; chunk = await source.next()) {
       stats.bytesRead = source.bytesRead;
-      const lines = splitter.push(chunk);
-      if (lines.length > 0) yield lines;
+      const lines = splitter.pushBytes(chunk);
+      if (lines !== null) yield lines;
     }
     const tail = splitter.end();
     if (source.truncatedDetail !== undefined) {

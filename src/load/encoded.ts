@@ -60,6 +60,30 @@ export function encodedRow(name: string, ms: number, saturated: boolean, cols: s
   return { name, ms, saturated, bytes: arena, start, end: arenaUsed, badField: null, origin };
 }
 
+/**
+ * The shared buffer, with room for `bytes` more bytes from {@link arenaEnd}: for encoders that write a
+ * row's bytes in place (encode-scanned.ts) and then call {@link placedRow}.
+ */
+export function arenaWith(bytes: number): Buffer {
+  if (arenaUsed + bytes > arena.length) {
+    arena = Buffer.allocUnsafe(Math.max(ARENA_BYTES, bytes));
+    arenaUsed = 0;
+  }
+  return arena;
+}
+
+/** Where the next row's bytes start in the buffer {@link arenaWith} returned. */
+export function arenaEnd(): number {
+  return arenaUsed;
+}
+
+/** The row whose bytes were written in place, from {@link arenaEnd} to `end`. */
+export function placedRow(name: string, ms: number, saturated: boolean, end: number): EncodedReading {
+  const start = arenaUsed;
+  arenaUsed = end;
+  return { name, ms, saturated, bytes: arena, start, end, badField: null, origin: null };
+}
+
 /** The COPY text of a row, as a string (tests, diagnostics). */
 export function colsText(e: EncodedReading): string | null {
   return e.bytes === null ? null : e.bytes.toString('latin1', e.start, e.end);

@@ -1,0 +1,81 @@
+/**
+ * The fastest path of archive ingest: an archive line exactly as the live writer writes it
+ * (encode-received.ts), holding a plain TESS-W reading, scanned as bytes — never decoded to a string,
+ * never JSON.parse'd — into its COPY row:
+ *
+ *   {"rx":"<24 characters>","topic":"<prefix>/<name>/reading","qos":<0-2>,"retain":false,"payload":{…}}
+ *
+ * The payload is scanned by src/model/scan-payload.ts and encoded by src/load/encode-scanned.ts. Any
+ * other line — another layout, a retained message, TESS4C, anything unusual in the payload — returns
+ * null and takes the JSON.parse paths (archive-fast.ts, then decode-line.ts → classify.ts).
+ */
+import { encodeScanned } from '../load/encode-scanned.js';
+import type { EncodedReading } from '../load/encoded.js';
+import { NAME, ScannedPayload, STRING, TSTAMP, scanReadingPayload } from '../model/scan-payload.js';
+import { MAX_FUTURE_MS, MIN_TSTAMP_MS, parseTstampMs } from '../model/timestamp.js';
+import { bytesAre, latin1 } from '../util/bytes.js';
+import { normalName } from './archive-fast.js';
+import { parseRxMs } from './decode-line.js';
+
+const HEAD = '{"rx":"';
+const TOPIC = '","topic":"';
+const READING_QOS = '/reading","qos":';
+const NOT_RETAINED = ',"retain":false,"payload":';
+const RX_AT = HEAD.length;
+const TOPIC_AT = RX_AT + 24 + TOPIC.length;
+
+const scanned = new ScannedPayload();
+/** The rx (epoch ms) of the line last scanned into a reading. */
+export let lastScannedRxMs = 0;
+let prefixText = '';
+let prefixBytes = Buffer.alloc(0);
+
+function startsWithBytes(b: Uint8Array, at: number, end: number, word: Buffer): boolean {
+  if (at + word.length > end) return false;
+  for (let k = 0; k < word.length; k++) if (b[at + k] !== word[k]) return false;
+  return true;
+}
+
+/** The index after the photometer name of the topic starting at `at` (`<name>/reading`), or -1. */
+function topicNameEnd(b: Uint8Array, at: number, end: number): number {
+  let i = at;
+  for (; i < end; i++) {
+    const c = b[i];
+    if (c === 0x2f) break; // '/'
+    if (c === 0x22 || c === 0x5c || c < 0x20) return -1; // end of the string or an escape: not a plain topic
+  }
+  return i > at && bytesAre(b, i, end, READING_QOS) ? i : -1;
+}
+
+/** The encoded reading of the archive line in bytes [from, end) of `b`, or null (then the JSON.parse paths decide). */
+export function scanArchiveReading(b: Buffer, from: number, end: number, topicPrefix: string): EncodedReading | null {
+  if (topicPrefix !== prefixText) {
+    prefixText = topicPrefix;
+    prefixBytes = Buffer.from(topicPrefix, 'utf8');
+  }
+  const topicAt = from + TOPIC_AT;
+  if (!bytesAre(b, from, end, HEAD) || !bytesAre(b, from + RX_AT + 24, end, TOPIC) || !startsWithBytes(b, topicAt, end, prefixBytes)) return null;
+  const nameAt = topicAt + prefixBytes.length + 1;
+  if (b[nameAt - 1] !== 0x2f) return null;
+  let i = topicNameEnd(b, nameAt, end);
+  if (i < 0) return null;
+  i += READING_QOS.length;
+  const qos = b[i] - 0x30;
+  if (!(qos >= 0 && qos <= 2) || !bytesAre(b, i + 1, end, NOT_RETAINED)) return null;
+  const last = end - 1;
+  if (b[last] !== 0x7d) return null;
+  if (scanReadingPayload(b, i + 1 + NOT_RETAINED.length, last, scanned) !== last) return null;
+  const rxMs = parseRxMs(latin1(b, from + RX_AT, from + RX_AT + 24));
+  if (Number.isNaN(rxMs)) return null;
+
+  let ms = rxMs;
+  const own = scanned.state[TSTAMP] === STRING && scanned.end[TSTAMP] > scanned.start[TSTAMP];
+  if (own) {
+    const t = parseTstampMs(latin1(b, scanned.start[TSTAMP], scanned.end[TSTAMP]));
+    if (t === null || t < MIN_TSTAMP_MS || t - rxMs > MAX_FUTURE_MS) return null;
+    ms = t;
+  }
+  const name = normalName(latin1(b, scanned.start[NAME], scanned.end[NAME]));
+  lastScannedRxMs = rxMs;
+  return encodeScanned(b, scanned, name, ms, own ? 'publisher' : 'subscriber', 'mqtt');
+}

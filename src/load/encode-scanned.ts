@@ -1,0 +1,103 @@
+/**
+ * A scanned reading payload (src/model/scan-payload.ts) → its COPY row, written straight into the
+ * shared row buffer (encoded.ts): canonical numbers are copied byte by byte from the payload, the
+ * others converted as `encodeColumns` converts them. The bytes are exactly those
+ * `encodeColumns` writes for the Reading the generic path would build.
+ */
+import {
+  ALT, AZ, AZI, CANONICAL, FREQ, HEIGHT, LAT, LONG, MAG, OTHER_NUMBER, REV, SEQ, TAMB, TSKY, WDBM,
+  type ScannedPayload,
+} from '../model/scan-payload.js';
+import { FLOAT4_MIN, SEQ_MAX, SMALLINT_MAX, SMALLINT_MIN } from '../model/schemas.js';
+import type { LoadSource, TimestampSource } from '../model/types.js';
+import { latin1 } from '../util/bytes.js';
+import { isoUtc } from '../util/iso-time.js';
+import { real } from './encode.js';
+import { arenaEnd, arenaWith, placedRow, type EncodedReading } from './encoded.js';
+
+/** Room reserved per row: 21 columns of at most 25 characters, the time, the sources and the tabs. */
+const MAX_ROW_BYTES = 1024;
+const TAB = 0x09;
+/** Columns of the TESS4C channels 2–4, always empty here. */
+const NO_CHANNELS = '\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N';
+const NUMBER_SLOTS = [SEQ, REV, FREQ, MAG, TAMB, TSKY, WDBM, AZ, AZI, ALT, LAT, LONG, HEIGHT];
+
+/** `String(Number(text))` of the slots not written canonically, for this row. */
+const converted: string[] = [];
+const convertedValue = new Float64Array(16);
+
+/** Whether a value fits both the schema (schemas.ts) and the column (encode.ts). */
+function fits(slot: number, v: number): boolean {
+  switch (slot) {
+    case SEQ:
+      return Number.isInteger(v) && v >= 0 && v <= SEQ_MAX;
+    case REV:
+      return Number.isInteger(v) && v >= 0 && v <= SMALLINT_MAX;
+    case WDBM:
+      return Number.isInteger(v) && v >= SMALLINT_MIN && v <= SMALLINT_MAX;
+    case LAT:
+    case LONG:
+      return Number.isFinite(v);
+    default:
+      return v === 0 || (real(v) && Math.abs(v) >= FLOAT4_MIN);
+  }
+}
+
+function putAscii(buf: Buffer, at: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
+  return at;
+}
+
+function putColumn(buf: Buffer, at: number, text: Buffer, f: ScannedPayload, slot: number): number {
+  const state = f.state[slot];
+  buf[at++] = TAB;
+  if (state === CANONICAL) {
+    const end = f.end[slot];
+    for (let i = f.start[slot]; i < end; i++) buf[at++] = text[i];
+    return at;
+  }
+  if (state === OTHER_NUMBER) return putAscii(buf, at, converted[slot]);
+  buf[at++] = 0x5c; // \N
+  buf[at++] = 0x4e;
+  return at;
+}
+
+/**
+ * The COPY row of the payload scanned in `text`, or null when a value written in an unusual way does
+ * not fit (the generic path then decides: reject or another spelling of the same row).
+ */
+export function encodeScanned(
+  text: Buffer, f: ScannedPayload, name: string, ms: number, tstampSource: TimestampSource, loadSource: LoadSource,
+): EncodedReading | null {
+  for (const slot of NUMBER_SLOTS) {
+    if (f.state[slot] !== OTHER_NUMBER) continue;
+    const v = Number(latin1(text, f.start[slot], f.end[slot]));
+    if (!fits(slot, v)) return null;
+    convertedValue[slot] = v;
+    converted[slot] = String(v);
+  }
+  const saturated =
+    f.state[MAG] === CANONICAL ? f.end[MAG] - f.start[MAG] === 1 && text[f.start[MAG]] === 0x30 : convertedValue[MAG] === 0;
+  const buf = arenaWith(MAX_ROW_BYTES);
+  let at = arenaEnd();
+  buf[at++] = TAB;
+  at = putAscii(buf, at, isoUtc(ms));
+  buf[at++] = TAB;
+  at = putAscii(buf, at, tstampSource);
+  buf[at++] = TAB;
+  at = putAscii(buf, at, loadSource);
+  at = putColumn(buf, at, text, f, SEQ);
+  at = putColumn(buf, at, text, f, FREQ);
+  at = putColumn(buf, at, text, f, MAG);
+  at = putColumn(buf, at, text, f, TAMB);
+  at = putColumn(buf, at, text, f, TSKY);
+  at = putColumn(buf, at, text, f, WDBM);
+  at = putColumn(buf, at, text, f, REV);
+  at = putColumn(buf, at, text, f, f.state[AZ] >= CANONICAL ? AZ : AZI); // "az" wins over "azi"
+  at = putColumn(buf, at, text, f, ALT);
+  at = putColumn(buf, at, text, f, LONG);
+  at = putColumn(buf, at, text, f, LAT);
+  at = putColumn(buf, at, text, f, HEIGHT);
+  at = putAscii(buf, at, NO_CHANNELS);
+  return placedRow(name, ms, saturated, at);
+}

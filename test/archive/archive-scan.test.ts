@@ -1,0 +1,140 @@
+/**
+ * The byte scanner of archive lines (src/archive/archive-scan.ts, src/model/scan-payload.ts,
+ * src/load/encode-scanned.ts) must never decide differently from the generic path: whenever it
+ * encodes a line, decode + classify + encode of the same bytes gives the very same row. Lines are
+ * written the way JSON allows but JSON.stringify never does (blanks, `5.0`, `1E3`, `-0`, escapes,
+ * duplicate keys…), besides the writer's own layout.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { scanArchiveReading } from '../../src/archive/archive-scan.js';
+import { decodeArchiveLine } from '../../src/archive/index.js';
+import { colsText, encodedFromReading, readingOf } from '../../src/load/encoded.js';
+import { classifyMessage } from '../../src/model/index.js';
+import { BASES, envelope } from './line-arbitraries.js';
+
+const PREFIX = 'STARS4ALL';
+
+function generic(line: string) {
+  try {
+    const c = classifyMessage(decodeArchiveLine(line), { topicPrefix: PREFIX });
+    return c.kind === 'reading' ? encodedFromReading(c.reading) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Scans `bytes` (in the middle of a larger buffer, as in a chunk) and checks it against the generic path; true when scanned. */
+function assertSame(bytes: Buffer): boolean {
+  const chunk = Buffer.concat([Buffer.from('xx\n'), bytes, Buffer.from('\nyy')]);
+  const scanned = scanArchiveReading(chunk, 3, 3 + bytes.length, PREFIX);
+  if (scanned === null) return false;
+  const line = bytes.toString('utf8');
+  const slow = generic(line);
+  assert.ok(slow, `scanned a line the generic path does not load: ${line}`);
+  assert.equal(slow.badField, null);
+  assert.deepEqual(
+    { name: scanned.name, ms: scanned.ms, saturated: scanned.saturated, cols: colsText(scanned) },
+    { name: slow.name, ms: slow.ms, saturated: slow.saturated, cols: colsText(slow) },
+    line,
+  );
+  assert.equal(JSON.stringify(readingOf(scanned)), JSON.stringify(readingOf(slow)));
+  return true;
+}
+
+/** The writer's layout around a payload spelled by `spell`. */
+const writerLine = (e: Record<string, unknown>, c: Choices) =>
+  `{"rx":${JSON.stringify(e.rx)},"topic":${JSON.stringify(e.topic)},"qos":${e.qos},"retain":${e.retain},"payload":${spell(e.payload, c)}}`;
+
+/** Choices that `spell` draws from, fixed per line by fast-check. */
+type Choices = number[];
+/** One of 0…n-1, 0 (the usual spelling) three times out of four. */
+const pick = (c: Choices, n: number) => {
+  const r = (c.length ? c.shift()! : 0) % (4 * n);
+  return r < n ? r : 0;
+};
+
+const BLANKS = ['', '', '', ' ', '\t', ' \r\n '];
+/** JSON text of `v` with optional blanks, other spellings of numbers and escaped characters. */
+function spell(v: unknown, c: Choices): string {
+  const blank = () => BLANKS[pick(c, BLANKS.length)];
+  if (typeof v === 'number') return blank() + spellNumber(v, pick(c, 8)) + blank();
+  if (typeof v === 'string') return blank() + spellString(v, pick(c, 6)) + blank();
+  if (Array.isArray(v)) return `[${v.map((x) => spell(x, c)).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v);
+    const extra = pick(c, 10);
+    const zeroed = extra === 5 ? entries.findIndex(([, x]) => typeof x === 'number') : -1; // a value 0, spelled 0, -0, 0.0…
+    if (zeroed >= 0) entries[zeroed][1] = 0;
+    const parts = entries.map(([k, x]) => `${blank()}${spellString(k, pick(c, 6))}${blank()}:${spell(x, c)}`);
+    if (extra === 1 && entries.length) parts.push(`"${entries[0][0]}":7`); // duplicate key: JSON.parse keeps the last
+    if (extra === 2) parts.push('"note":"caf\u00e9 \\"x\\" \\u00e9"');
+    if (extra === 3) parts.push('"nested":{"a":[1,2]}');
+    if (extra === 4) parts.push('"flag":true,"off":false,"none":null');
+    return `{${parts.join(',')}}`;
+  }
+  return blank() + JSON.stringify(v) + blank();
+}
+
+function spellNumber(v: number, how: number): string {
+  if (!Number.isFinite(v)) return String(v === Infinity ? '1e400' : v === -Infinity ? '-1e400' : 'NaN');
+  switch (how) {
+    case 1:
+      return Number.isInteger(v) ? `${v}.0` : String(v);
+    case 2:
+      return v.toExponential();
+    case 3:
+      return v.toExponential().toUpperCase().replace('E+', 'E');
+    case 4:
+      return v === 0 ? '-0' : v.toFixed(Math.min(20, Math.max(0, 10 - Math.floor(Math.log10(Math.abs(v) + 1)))));
+    case 5:
+      return v === Math.trunc(v) && Math.abs(v) < 1e15 ? `0${v}` : String(v); // invalid JSON: leading zero
+    default:
+      return JSON.stringify(v);
+  }
+}
+
+function spellString(s: string, how: number): string {
+  if (how === 1 && s.length > 0) return JSON.stringify(s).replace(/^"(.)/, (_, ch: string) => `"\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (how === 2 && s.length > 0) return `"${s.slice(0, 1)}\\/${s.slice(1)}"`; // a different string
+  return JSON.stringify(s);
+}
+
+test('scan: the writer lines of TESS-W readings are scanned and encode exactly what the generic path does', () => {
+  for (const p of BASES) {
+    const line = JSON.stringify({ rx: '2026-11-01T20:00:01.000Z', topic: 'STARS4ALL/stars1/reading', qos: 1, retain: false, payload: p });
+    assert.equal(assertSame(Buffer.from(line)), !('F1' in p), line);
+    const noTime = JSON.stringify({ rx: '2026-11-01T20:00:01.000Z', topic: 'STARS4ALL/stars1/reading', qos: 0, retain: false, payload: { ...p, tstamp: undefined } });
+    assert.equal(assertSame(Buffer.from(noTime)), !('F1' in p), noTime);
+  }
+});
+
+test('scan: values spelled the unusual ways JSON allows are read as JSON.parse reads them', () => {
+  const base = '{"rx":"2026-11-01T20:00:01.000Z","topic":"STARS4ALL/stars1/reading","qos":1,"retain":false,"payload":';
+  const scanned = (payload: string) => assertSame(Buffer.from(`${base}${payload}}`));
+  assert.ok(scanned('{"seq":1,"name":"Stars1","rev":1,"freq":50000.0,"mag":0.0,"tamb":-0,"tsky":1E1,"wdBm":-7e1}'));
+  assert.ok(scanned('{ "seq" : 1 , "name" : "stars1" , "rev" : 2 , "freq" : 0.0000001 , "mag" : 21.000 , "tamb" : 5 , "tsky" : 12345678901234567 }'));
+  assert.ok(scanned('{"seq":1,"name":"stars1","rev":1,"freq":1,"mag":2,"tamb":3,"tsky":4,"az":null,"azi":5.5,"note":"\\u00e9\\n","x":[]}') === false);
+  assert.ok(scanned('{"seq":1,"name":"stars1","rev":1,"freq":1,"mag":2,"tamb":3,"tsky":4,"az":null,"azi":5.5,"note":"\\u00e9\\n"}'));
+  assert.ok(!scanned('{"seq":1,"name":"stars1","rev":1,"freq":1,"mag":2,"tamb":3,"tsky":4,"seq":2}'), 'duplicate stored key');
+  assert.ok(!scanned('{"seq":1,"n\\u0061me":"stars1","rev":1,"freq":1,"mag":2,"tamb":3,"tsky":4}'), 'escaped key');
+  assert.ok(!scanned('{"seq":01,"name":"stars1","rev":1,"freq":1,"mag":2,"tamb":3,"tsky":4}'), 'not JSON');
+  assert.ok(!scanned('{"seq":1,"name":"stars1","rev":1,"freq":1,"mag":2,"tamb":3,"tsky":4,}'), 'not JSON');
+  assert.ok(!scanned('{"seq":1.5,"name":"stars1","rev":1,"freq":1,"mag":2,"tamb":3,"tsky":4}'), 'invalid seq');
+  assert.ok(!scanned('{"seq":1,"name":"stars1","rev":1,"freq":1,"mag":2,"tamb":3,"tsky":3.5e38}'), 'does not fit real');
+  // Not valid UTF-8 in a field nobody reads: the generic path decodes it to U+FFFD and loads the reading.
+  const bad = Buffer.concat([Buffer.from(`${base}{"seq":1,"name":"stars1","rev":1,"freq":1,"mag":2,"tamb":3,"tsky":4,"x":"`), Buffer.from([0xff, 0xc3]), Buffer.from('"}}')]);
+  assert.ok(assertSame(bad));
+});
+
+test('scan: 20,000 mutated and re-spelled lines, never a different decision from the generic path', () => {
+  let scanned = 0;
+  fc.assert(
+    fc.property(envelope, fc.array(fc.nat(), { minLength: 30, maxLength: 90 }), (e, choices) => {
+      if (assertSame(Buffer.from(writerLine(e as Record<string, unknown>, choices)))) scanned++;
+    }),
+    { numRuns: 20_000 },
+  );
+  assert.ok(scanned > 1000, `only ${scanned} lines were scanned`);
+});
