@@ -8,7 +8,7 @@ import {
   ALT, AZ, AZI, CANONICAL, FREQ, HEIGHT, LAT, LONG, MAG, OTHER_NUMBER, REV, SEQ, TAMB, TSKY, WDBM,
   type ScannedPayload,
 } from '../model/scan-payload.js';
-import { FLOAT4_MIN, SEQ_MAX, SMALLINT_MAX, SMALLINT_MIN } from '../model/schemas.js';
+import { SEQ_MAX, SMALLINT_MAX, SMALLINT_MIN } from '../model/schemas.js';
 import type { LoadSource, TimestampSource } from '../model/types.js';
 import { latin1 } from '../util/bytes.js';
 import { isoUtc } from '../util/iso-time.js';
@@ -39,7 +39,7 @@ function fits(slot: number, v: number): boolean {
     case LONG:
       return Number.isFinite(v);
     default:
-      return v === 0 || (real(v) && Math.abs(v) >= FLOAT4_MIN);
+      return real(v);
   }
 }
 

@@ -3,6 +3,7 @@
  * caught here, per reading, so one bad value never fails a whole COPY batch.
  */
 import type { Reading } from '../model/types.js';
+import { FLOAT4_MIN } from '../model/schemas.js';
 import { isoUtc } from '../util/iso-time.js';
 
 export const READING_COLUMNS = [
@@ -17,7 +18,8 @@ const REAL_MAX = 3.4e38;
 type Check = (v: number) => boolean;
 export const int32: Check = (v) => Number.isInteger(v) && v >= -INT32 - 1 && v <= INT32;
 export const int16: Check = (v) => Number.isInteger(v) && v >= -INT16 - 1 && v <= INT16;
-export const real: Check = (v) => Number.isFinite(v) && Math.abs(v) <= REAL_MAX;
+/** 0, or a magnitude PostgreSQL's `real` input takes: a tiny value like 1e-46 would fail the whole COPY, not just its row. */
+export const real: Check = (v) => v === 0 || (Math.abs(v) >= FLOAT4_MIN && Math.abs(v) <= REAL_MAX);
 export const finite: Check = (v) => Number.isFinite(v);
 
 let badField: string | null = null;

@@ -120,6 +120,23 @@ test('IDA files: every variant loads; bad lines are rejected naming file, line a
   assert.deepEqual(await rows(db, `SELECT sum(count)::int AS n FROM reject_counts`), [{ n: 6 }]);
 });
 
+test('IDA values PostgreSQL cannot store as real (1e-46, 1e39) are rejected per line; the file and its good lines load', async () => {
+  const db = await database();
+  const data = path.join(dir, 'ida-tiny');
+  const [file] = copyFixtures(data, ['ida/stars901_2023-05.dat']);
+  fs.appendFileSync(file, '2023-05-01T20:20:00.000;2023-05-01T22:20:00.000;10.5;-9.9;1e-46;19.7;20.44;1020\n');
+  fs.appendFileSync(file, '2023-05-01T20:21:00.000;2023-05-01T22:21:00.000;10.5;-9.9;2.7;1e39;20.44;1021\n');
+  fs.appendFileSync(file, '2023-05-01T20:22:00.000;2023-05-01T22:22:00.000;10.5;-9.9;0.000000000000000000000000000000000000000001;19.7;20.44;1022\n');
+  const config = writeConfig(dir, [data]);
+  const run = await tessdb(db, ['backfill', '-c', config, '--json']);
+  assert.equal(run.code, 1, run.stderr);
+  const ing = JSON.parse(run.stdout);
+  assert.equal(ing.failed, 0, run.stderr);
+  assert.deepEqual(await perName(db), { stars901: 20 });
+  const bad = await rows(db, `SELECT reason, sum(count)::int AS n FROM reject_counts GROUP BY 1`);
+  assert.deepEqual(bad, [{ reason: 'invalid_payload', n: 3 }]);
+});
+
 test('an IDA header whose MAC and zero point differ from the registry is recorded as history, not overwritten', async () => {
   const db = await database();
   const data = path.join(dir, 'conflict');
