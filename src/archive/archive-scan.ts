@@ -11,7 +11,8 @@
  */
 import { encodeScanned } from '../load/encode-scanned.js';
 import type { EncodedReading } from '../load/encoded.js';
-import { NAME, ScannedPayload, STRING, TSTAMP, scanReadingPayload } from '../model/scan-payload.js';
+import { scanReadingPayload } from '../model/scan-payload.js';
+import { NAME, ScannedValues, STRING, TSTAMP } from '../model/scanned-values.js';
 import { MAX_FUTURE_MS, MIN_TSTAMP_MS, parseTstampMs } from '../model/timestamp.js';
 import { bytesAre, latin1 } from '../util/bytes.js';
 import { normalName } from './archive-fast.js';
@@ -24,7 +25,7 @@ const NOT_RETAINED = ',"retain":false,"payload":';
 const RX_AT = HEAD.length;
 const TOPIC_AT = RX_AT + 24 + TOPIC.length;
 
-const scanned = new ScannedPayload();
+const scanned = new ScannedValues();
 /** The rx (epoch ms) of the line last scanned into a reading. */
 export let lastScannedRxMs = 0;
 let prefixText = '';

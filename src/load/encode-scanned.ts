@@ -1,30 +1,28 @@
 /**
- * A scanned reading payload (src/model/scan-payload.ts) → its COPY row, written straight into the
- * shared row buffer (encoded.ts): canonical numbers are copied byte by byte from the payload, the
- * others converted as `encodeColumns` converts them. The bytes are exactly those
+ * A scanned reading (src/model/scanned-values.ts: an MQTT payload, an IDA line) → its COPY row, written
+ * straight into the shared row buffer (encoded.ts): canonical numbers are copied byte by byte from the
+ * input, the others converted as `encodeColumns` converts them. The bytes are exactly those
  * `encodeColumns` writes for the Reading the generic path would build.
  */
 import {
-  ALT, AZ, AZI, CANONICAL, FREQ, HEIGHT, LAT, LONG, MAG, OTHER_NUMBER, REV, SEQ, TAMB, TSKY, WDBM,
-  type ScannedPayload,
-} from '../model/scan-payload.js';
+  ALT, AZ, AZI, CANONICAL, FREQ, FREQ2, FREQ3, FREQ4, HEIGHT, LAT, LONG, MAG, MAG2, MAG3, MAG4, OTHER_NUMBER, REV, SEQ, TAMB, TSKY, WDBM,
+  type ScannedValues,
+} from '../model/scanned-values.js';
 import { SEQ_MAX, SMALLINT_MAX, SMALLINT_MIN } from '../model/schemas.js';
 import type { LoadSource, TimestampSource } from '../model/types.js';
 import { latin1 } from '../util/bytes.js';
-import { isoUtc } from '../util/iso-time.js';
+import { putIsoUtc } from '../util/iso-time.js';
 import { real } from './encode.js';
 import { arenaEnd, arenaWith, placedRow, type EncodedReading } from './encoded.js';
 
 /** Room reserved per row: 21 columns of at most 25 characters, the time, the sources and the tabs. */
 const MAX_ROW_BYTES = 1024;
 const TAB = 0x09;
-/** Columns of the TESS4C channels 2–4, always empty here. */
-const NO_CHANNELS = '\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N';
-const NUMBER_SLOTS = [SEQ, REV, FREQ, MAG, TAMB, TSKY, WDBM, AZ, AZI, ALT, LAT, LONG, HEIGHT];
+const NUMBER_SLOTS = [SEQ, REV, FREQ, MAG, TAMB, TSKY, WDBM, AZ, AZI, ALT, LAT, LONG, HEIGHT, FREQ2, MAG2, FREQ3, MAG3, FREQ4, MAG4];
 
 /** `String(Number(text))` of the slots not written canonically, for this row. */
 const converted: string[] = [];
-const convertedValue = new Float64Array(16);
+const convertedValue = new Float64Array(32);
 
 /** Whether a value fits both the schema (schemas.ts) and the column (encode.ts). */
 function fits(slot: number, v: number): boolean {
@@ -43,12 +41,22 @@ function fits(slot: number, v: number): boolean {
   }
 }
 
+/** `\t<tstamp_src>\t<load_src>` as bytes, by the two sources. */
+const SOURCES = Object.fromEntries(
+  (['publisher', 'subscriber'] as const).map((t) => [t, Object.fromEntries((['mqtt', 'ida', 'csv', 'sqlite'] as const).map((l) => [l, Buffer.from(`\t${t}\t${l}`)]))]),
+) as Record<TimestampSource, Record<LoadSource, Buffer>>;
+
+function putBytes(buf: Buffer, at: number, bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; i++) buf[at++] = bytes[i];
+  return at;
+}
+
 function putAscii(buf: Buffer, at: number, s: string): number {
   for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
   return at;
 }
 
-function putColumn(buf: Buffer, at: number, text: Buffer, f: ScannedPayload, slot: number): number {
+function putColumn(buf: Buffer, at: number, text: Buffer, f: ScannedValues, slot: number): number {
   const state = f.state[slot];
   buf[at++] = TAB;
   if (state === CANONICAL) {
@@ -67,7 +75,7 @@ function putColumn(buf: Buffer, at: number, text: Buffer, f: ScannedPayload, slo
  * not fit (the generic path then decides: reject or another spelling of the same row).
  */
 export function encodeScanned(
-  text: Buffer, f: ScannedPayload, name: string, ms: number, tstampSource: TimestampSource, loadSource: LoadSource,
+  text: Buffer, f: ScannedValues, name: string, ms: number, tstampSource: TimestampSource, loadSource: LoadSource,
 ): EncodedReading | null {
   for (const slot of NUMBER_SLOTS) {
     if (f.state[slot] !== OTHER_NUMBER) continue;
@@ -81,11 +89,8 @@ export function encodeScanned(
   const buf = arenaWith(MAX_ROW_BYTES);
   let at = arenaEnd();
   buf[at++] = TAB;
-  at = putAscii(buf, at, isoUtc(ms));
-  buf[at++] = TAB;
-  at = putAscii(buf, at, tstampSource);
-  buf[at++] = TAB;
-  at = putAscii(buf, at, loadSource);
+  at = putIsoUtc(buf, at, ms);
+  at = putBytes(buf, at, SOURCES[tstampSource][loadSource]);
   at = putColumn(buf, at, text, f, SEQ);
   at = putColumn(buf, at, text, f, FREQ);
   at = putColumn(buf, at, text, f, MAG);
@@ -98,6 +103,11 @@ export function encodeScanned(
   at = putColumn(buf, at, text, f, LONG);
   at = putColumn(buf, at, text, f, LAT);
   at = putColumn(buf, at, text, f, HEIGHT);
-  at = putAscii(buf, at, NO_CHANNELS);
+  at = putColumn(buf, at, text, f, FREQ2);
+  at = putColumn(buf, at, text, f, MAG2);
+  at = putColumn(buf, at, text, f, FREQ3);
+  at = putColumn(buf, at, text, f, MAG3);
+  at = putColumn(buf, at, text, f, FREQ4);
+  at = putColumn(buf, at, text, f, MAG4);
   return placedRow(name, ms, saturated, at);
 }

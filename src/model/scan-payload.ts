@@ -9,39 +9,18 @@
  * does not fully understand — TESS4C channels (F1..F4), nested values, escapes in keys or stored strings,
  * duplicate stored keys, a value the schema (schemas.ts) would refuse — is left to the JSON.parse paths,
  * which decide every reject. A successful scan also proves the text is valid JSON. A property test
- * (test/model/scan-payload.test.ts) holds it to the decisions and the COPY text of the generic path.
+ * (test/archive/archive-scan.test.ts) holds it to the decisions and the COPY text of the generic path.
  */
 import { bytesAre } from '../util/bytes.js';
+import { isDigit, scanNumber, scannedNumber } from './scan-number.js';
+import {
+  ABSENT, ALT, AZ, AZI, CANONICAL, FREQ, HEIGHT, LAT, LONG, MAG, NAME, NULL, OTHER_NUMBER, REV, SEQ, STRING, TAMB, TSKY, TSTAMP, WDBM,
+  type ScannedValues,
+} from './scanned-values.js';
 import { SEQ_MAX, SMALLINT_MAX, SMALLINT_MIN } from './schemas.js';
 
-/** Stored fields, in the order of their slots. */
-export const SEQ = 0, NAME = 1, REV = 2, FREQ = 3, MAG = 4, TAMB = 5, TSKY = 6, WDBM = 7;
-export const AZ = 8, AZI = 9, ALT = 10, LAT = 11, LONG = 12, HEIGHT = 13, TSTAMP = 14;
-const FIELDS = 15;
-
-/** What a slot holds. */
-export const ABSENT = 0, NULL = 1;
-/** A number written as JavaScript's `String(value)` would write it: the text can be copied as is. */
-export const CANONICAL = 2;
-/** Any other JSON number (`5.0`, `1e3`, `-0`): its text must be converted (`String(Number(text))`). */
-export const OTHER_NUMBER = 3;
-/** A string (without escapes); the slot spans the characters between the quotes. */
-export const STRING = 4;
-
-/** Where the values of one scanned payload are in its bytes. Reused from payload to payload. */
-export class ScannedPayload {
-  readonly state = new Uint8Array(FIELDS);
-  readonly start = new Int32Array(FIELDS);
-  readonly end = new Int32Array(FIELDS);
-}
-
-const QUOTE = 0x22, BACKSLASH = 0x5c, MINUS = 0x2d, DOT = 0x2e, ZERO = 0x30, NINE = 0x39;
+const QUOTE = 0x22, BACKSLASH = 0x5c, MINUS = 0x2d;
 const OPEN = 0x7b, CLOSE = 0x7d, COMMA = 0x2c, COLON = 0x3a;
-
-/** Set by scanNumber: the token is canonical, has a fraction or exponent, and its integer value (when it has neither). */
-let numCanonical = false;
-let numIntegral = false;
-let numValue = 0;
 
 function skipBlanks(s: Uint8Array, i: number, end: number): number {
   while (i < end) {
@@ -49,66 +28,6 @@ function skipBlanks(s: Uint8Array, i: number, end: number): number {
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
     i++;
   }
-  return i;
-}
-
-function isDigit(c: number): boolean {
-  return c >= ZERO && c <= NINE;
-}
-
-/**
- * A JSON number at `i`: the index after it, or -1 when it breaks the JSON grammar. Canonical means
- * no exponent, at most 15 significant digits, no trailing zero in the fraction, not `-0` and, below 1,
- * fewer than six zeros after the point: then the decimal round-trips through a double and `String`
- * writes exactly these characters (anything else is OTHER_NUMBER).
- */
-function scanNumber(s: Uint8Array, i: number, end: number): number {
-  const negative = s[i] === MINUS;
-  if (negative) i++;
-  if (i >= end || !isDigit(s[i])) return -1;
-  let value = 0;
-  let significant = 0;
-  if (s[i] === ZERO) {
-    i++;
-  } else {
-    while (i < end && isDigit(s[i])) {
-      value = value * 10 + (s[i] - ZERO);
-      significant++;
-      i++;
-    }
-  }
-  let canonical = true;
-  let integral = true;
-  if (i < end && s[i] === DOT) {
-    i++;
-    integral = false;
-    const from = i;
-    let leadingZeros = 0;
-    let last = 0;
-    while (i < end && isDigit(s[i])) {
-      last = s[i];
-      if (significant === 0 && last === ZERO) leadingZeros++;
-      else significant++;
-      i++;
-    }
-    if (i === from) return -1;
-    if (last === ZERO || (value === 0 && leadingZeros >= 6)) canonical = false;
-  }
-  const e = i < end ? s[i] : 0;
-  if (e === 0x65 || e === 0x45) {
-    i++;
-    integral = false;
-    canonical = false;
-    const sign = i < end ? s[i] : 0;
-    if (sign === 0x2b || sign === MINUS) i++;
-    const from = i;
-    while (i < end && isDigit(s[i])) i++;
-    if (i === from) return -1;
-  }
-  if (significant > 15 || (negative && significant === 0)) canonical = false;
-  numCanonical = canonical;
-  numIntegral = integral;
-  numValue = negative ? -value : value;
   return i;
 }
 
@@ -198,9 +117,9 @@ function intFits(slot: number, v: number): boolean {
  * index after the closing `}`, or -1 when the payload is not a plain TESS-W reading this scanner
  * vouches for (the caller then takes the JSON.parse path).
  */
-export function scanReadingPayload(s: Uint8Array, from: number, end: number, out: ScannedPayload): number {
+export function scanReadingPayload(s: Uint8Array, from: number, end: number, out: ScannedValues): number {
   const { state, start, end: stop } = out;
-  state.fill(ABSENT);
+  out.clear();
   let i = skipBlanks(s, from, end);
   if (i >= end || s[i] !== OPEN) return -1;
   i = skipBlanks(s, i + 1, end);
@@ -235,8 +154,9 @@ export function scanReadingPayload(s: Uint8Array, from: number, end: number, out
       if (slot >= 0) {
         if (slot === NAME || slot === TSTAMP) return -1;
         const isInt = slot === SEQ || slot === REV || slot === WDBM;
-        if (isInt && numCanonical && (!numIntegral || !intFits(slot, numValue))) return -1;
-        state[slot] = numCanonical ? CANONICAL : OTHER_NUMBER;
+        const { canonical, integral, value } = scannedNumber;
+        if (isInt && canonical && (!integral || !intFits(slot, value))) return -1;
+        state[slot] = canonical ? CANONICAL : OTHER_NUMBER;
         start[slot] = i;
         stop[slot] = next;
       }

@@ -28,3 +28,42 @@ export function isoUtc(ms: number): string {
   const sec = Math.floor(rest / 1000);
   return `${isoDayPrefix}${TWO[h]}:${TWO[m]}:${TWO[sec]}.${THREE[rest - sec * 1000]}Z`;
 }
+
+let putDay = Number.NaN;
+const putDayPrefix = Buffer.alloc(11);
+
+/** {@link isoUtc} written as ASCII bytes into `buf` at `at` (no string); returns the index after it. */
+export function putIsoUtc(buf: Uint8Array, at: number, ms: number): number {
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== putDay || !Number.isInteger(ms)) {
+    const iso = isoUtc(ms);
+    if (iso.length !== 24 || !Number.isInteger(ms)) {
+      for (let i = 0; i < iso.length; i++) buf[at++] = iso.charCodeAt(i);
+      return at;
+    }
+    putDay = day;
+    putDayPrefix.write(iso.slice(0, 11), 'latin1');
+  }
+  for (let i = 0; i < 11; i++) buf[at++] = putDayPrefix[i];
+  let rest = ms - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const sec = Math.floor(rest / 1000);
+  const milli = rest - sec * 1000;
+  buf[at++] = 48 + Math.floor(h / 10);
+  buf[at++] = 48 + (h % 10);
+  buf[at++] = 58; // :
+  buf[at++] = 48 + Math.floor(m / 10);
+  buf[at++] = 48 + (m % 10);
+  buf[at++] = 58;
+  buf[at++] = 48 + Math.floor(sec / 10);
+  buf[at++] = 48 + (sec % 10);
+  buf[at++] = 46; // .
+  buf[at++] = 48 + Math.floor(milli / 100);
+  buf[at++] = 48 + (Math.floor(milli / 10) % 10);
+  buf[at++] = 48 + (milli % 10);
+  buf[at++] = 90; // Z
+  return at;
+}

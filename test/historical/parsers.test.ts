@@ -10,7 +10,7 @@ import { builtinPlan, detectDelimiter, globMatches, nameFromFile, splitLine, tim
 import { BAD, numberOrNull, integerOrNull } from '../../src/ingest/sources/fields.js';
 import { columnOf, idaFileName, parseIdaHeader, timestampSourceOf } from '../../src/ingest/sources/ida-header.js';
 import { openSource } from '../../src/ingest/sources/index.js';
-import { fastNumber, fastTime } from '../../src/ingest/sources/ida-source.js';
+import { fastTime } from '../../src/ingest/sources/ida-scan.js';
 import { parseTstampMs } from '../../src/model/timestamp.js';
 import fc from 'fast-check';
 import { detectKind } from '../../src/inventory/kind.js';
@@ -244,26 +244,16 @@ test('import events: the fold of the events built from tess_t and name_to_mac_t 
   assert.equal(names.nameAt(B, at('2019-01-15T00:00:00')), null);
 });
 
-test('IDA fast path: numbers and times read exactly as the general path reads them', () => {
-  fc.assert(
-    fc.property(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }), fc.integer({ min: 0, max: 6 }), (x, digits) => {
-      const s = x.toFixed(digits);
-      const v = fastNumber(s, 0, s.length);
-      return Number.isNaN(v) || Object.is(v, Number(s));
-    }),
-    { numRuns: 20_000 },
-  );
-  for (const s of ['19.51', '-8.0', '0.1', '.5', '5.', '-0', '007', '123456789012345']) assert.ok(Object.is(fastNumber(s, 0, s.length), Number(s)), s);
-  for (const s of ['', '-', '+5', ' 1', '1e3', 'None', '1.2.3', '1234567890123456']) assert.ok(Number.isNaN(fastNumber(s, 0, s.length)), s);
+test('IDA fast path: times read exactly as the general path reads them', () => {
   fc.assert(
     fc.property(fc.date({ min: new Date('2015-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }), fc.boolean(), (d, withMs) => {
       const s = d.toISOString().slice(0, withMs ? 23 : 19);
-      return fastTime(s, 0, s.length) === parseTstampMs(s);
+      return fastTime(Buffer.from(s), 0, s.length) === parseTstampMs(s);
     }),
     { numRuns: 5000 },
   );
   for (const s of ['2023-02-29T00:00:00', '2023-13-01T00:00:00', '2023-05-01 00:00:00', '2023-05-01T00:00:00Z', '2023-05-01T24:00:00', '2023-05-01T00:00:00.12']) {
-    assert.ok(Number.isNaN(fastTime(s, 0, s.length)), s);
+    assert.ok(Number.isNaN(fastTime(Buffer.from(s), 0, s.length)), s);
   }
-  assert.equal(fastTime('x;2024-02-29T12:00:00.250;y', 2, 25), Date.parse('2024-02-29T12:00:00.250Z'));
+  assert.equal(fastTime(Buffer.from('x;2024-02-29T12:00:00.250;y'), 2, 25), Date.parse('2024-02-29T12:00:00.250Z'));
 });

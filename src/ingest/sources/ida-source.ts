@@ -11,7 +11,7 @@
  * device, rename, replace, recalibration: history, never an overwrite). See docs/formats.md.
  */
 import path from 'node:path';
-import { LineSplitter } from '../../archive/line-splitter.js';
+import { LineSplitter, type SplitLine } from '../../archive/line-splitter.js';
 import { MAX_FUTURE_MS, MIN_TSTAMP_MS, parseTstampMs } from '../../model/timestamp.js';
 import { NAME_PATTERN } from '../../model/schemas.js';
 import type { Reading, RegisterEvent } from '../../model/types.js';
@@ -19,87 +19,18 @@ import { interpretPayload } from '../../registry/payload.js';
 import { log } from '../../util/log.js';
 import { BAD, LineRejects, integerOrNull, numberOrNull, shown, timeProblem, utcDayOf } from './fields.js';
 import { idaFileName, parseIdaHeader, type IdaColumn, type IdaHeader } from './ida-header.js';
-import { encodeIda, type IdaValues } from './ida-encode.js';
+import { ROLE_INT, ROLE_NUMBER, ROLE_SKIP, ROLE_TIME, scanIdaLine, type IdaColumns } from './ida-scan.js';
 import { encodedFromReading } from '../../load/encoded.js';
+import { encodeScanned } from '../../load/encode-scanned.js';
+import { FREQ, FREQ2, FREQ3, FREQ4, MAG, MAG2, MAG3, MAG4, ScannedValues, SEQ, TAMB, TSKY } from '../../model/scanned-values.js';
 import { chunksOf, MAX_TEXT_LINE_BYTES, openText } from './text-input.js';
 import type { RecordSource, SourceBatch, SourceOptions } from './types.js';
 
 /** A zero-point change at least this large emits a new register event (the registry's own threshold). */
 const ZP_STEP = 0.005 - 1e-9;
 const DAY_MS = 86_400_000;
+const NL = 0x0a;
 const MIN_OK = MIN_TSTAMP_MS;
-
-const ROLE_SKIP = 0;
-const ROLE_TIME = 1;
-const ROLE_NUMBER = 2;
-const ROLE_INT = 3;
-const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-
-/**
- * A plain decimal (`-12.5`, `19.50`, `1000`) in line[a, b) as exactly the double Number() gives (at
- * most 15 digits: the integer and the power of ten are exact, so one division rounds correctly), or
- * NaN for anything else (empty, blanks, exponents, None…), which the general path handles.
- */
-export function fastNumber(line: string, a: number, b: number): number {
-  let i = a;
-  let neg = false;
-  let c = line.charCodeAt(i);
-  if (c === 45) {
-    neg = true;
-    i++;
-  }
-  let m = 0;
-  let digits = 0;
-  let scale = 0;
-  let dot = false;
-  for (; i < b; i++) {
-    c = line.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      m = m * 10 + (c - 48);
-      digits++;
-      if (dot) scale++;
-    } else if (c === 46 && !dot) dot = true;
-    else return Number.NaN;
-  }
-  if (digits === 0 || digits > 15) return Number.NaN;
-  const v = scale ? m / POW10[scale] : m;
-  return neg ? -v : v;
-}
-
-const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** Two ASCII digits at line[i], line[i+1] as a number, or -1. */
-function two(line: string, i: number): number {
-  const x = line.charCodeAt(i) - 48;
-  const y = line.charCodeAt(i + 1) - 48;
-  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
-}
-
-/** `YYYY-MM-DDTHH:mm:ss` or `…ss.fff` (UTC) in line[a, b) → epoch ms, or NaN for anything else. */
-export function fastTime(line: string, a: number, b: number): number {
-  const n = b - a;
-  if (n !== 19 && n !== 23) return Number.NaN;
-  if (line.charCodeAt(a + 4) !== 45 || line.charCodeAt(a + 7) !== 45 || line.charCodeAt(a + 10) !== 84 || line.charCodeAt(a + 13) !== 58 || line.charCodeAt(a + 16) !== 58) return Number.NaN;
-  const y1 = two(line, a);
-  const y2 = two(line, a + 2);
-  const month = two(line, a + 5);
-  const day = two(line, a + 8);
-  const hour = two(line, a + 11);
-  const minute = two(line, a + 14);
-  const second = two(line, a + 17);
-  if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return Number.NaN;
-  let millis = 0;
-  if (n === 23) {
-    const m1 = two(line, a + 20);
-    const m2 = line.charCodeAt(a + 22) - 48;
-    if (line.charCodeAt(a + 19) !== 46 || m1 < 0 || m2 < 0 || m2 > 9) return Number.NaN;
-    millis = m1 * 10 + m2;
-  }
-  const year = y1 * 100 + y2;
-  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 1 : 0;
-  if (day > MONTH_DAYS[month - 1] + leap) return Number.NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
-}
 
 /** `s` without surrounding blanks (no new string in the usual case of none). */
 function trimmed(s: string): string {
@@ -142,7 +73,29 @@ function layoutOf(h: IdaHeader): Layout {
   };
 }
 
-export function idaSource(file: string, opts: SourceOptions): RecordSource {
+const CHANNEL_SLOTS = [[FREQ, MAG], [FREQ2, MAG2], [FREQ3, MAG3], [FREQ4, MAG4]];
+
+/** The fast path's view of a layout (ida-scan.ts). */
+function columnsOf(h: IdaHeader, lay: Layout): IdaColumns | null {
+  if (lay.utc < 0) return null;
+  const roles = h.columns.map((c, i) =>
+    i === lay.utc ? ROLE_TIME : c === 'seq' ? ROLE_INT : c === 'local' || c === 'ignore' || (lay.channels === 1 && /[234]$/.test(c)) ? ROLE_SKIP : ROLE_NUMBER,
+  );
+  const slots = h.columns.map(() => -1);
+  const zpChannel = h.columns.map(() => -1);
+  if (lay.tamb >= 0) slots[lay.tamb] = TAMB;
+  if (lay.tsky >= 0) slots[lay.tsky] = TSKY;
+  if (lay.seq >= 0) slots[lay.seq] = SEQ;
+  for (let c = 0; c < lay.channels; c++) {
+    if (lay.freq[c] >= 0) slots[lay.freq[c]] = CHANNEL_SLOTS[c][0];
+    if (lay.mag[c] >= 0) slots[lay.mag[c]] = CHANNEL_SLOTS[c][1];
+    if (lay.zp[c] >= 0) zpChannel[lay.zp[c]] = c;
+  }
+  return { expected: lay.expected, roles, slots, zpChannel };
+}
+
+/** `fastPath: false` reads every line through the general path (tests compare the two). */
+export function idaSource(file: string, opts: SourceOptions, { fastPath = true }: { fastPath?: boolean } = {}): RecordSource {
   const input = openText(file);
   const base = path.basename(file);
   const fromName = idaFileName(base);
@@ -162,7 +115,7 @@ export function idaSource(file: string, opts: SourceOptions): RecordSource {
       for (const w of header.warnings) log.debug(`${base}: ${w}`);
       return new LineReader(header, fromName, base, rejects);
     };
-    const handle = (raw: string | { overlong: number; head: string }) => {
+    const handle = (raw: SplitLine) => {
       lineNo++;
       if (typeof raw !== 'string') {
         reader ??= startData();
@@ -188,8 +141,16 @@ export function idaSource(file: string, opts: SourceOptions): RecordSource {
 
     try {
       for await (const chunk of chunksOf(input)) {
-        for (const raw of splitter.push(chunk)) {
-          handle(raw);
+        const group = splitter.pushBytes(chunk);
+        if (group === null) continue;
+        if (group.carried !== null) handle(group.carried);
+        const { buf, to } = group;
+        // Data lines take the byte fast path; header lines and anything unusual are decoded for the general one.
+        for (let from = group.from; from <= to; ) {
+          const nl = buf.indexOf(NL, from);
+          if (fastPath && reader !== null && (reader as LineReader).fastBytes(buf, from, nl, batch)) lineNo++;
+          else handle(buf.toString('utf8', from, nl));
+          from = nl + 1;
           if (batch.lines >= opts.batchLines) {
             yield batch;
             batch = { readings: [], encoded: [], registers: [], rejects: [], lines: 0 };
@@ -224,8 +185,8 @@ class LineReader {
   /** Readings after this (ms) are "in the future" (a day after the file was opened). */
   private readonly maxOk = Date.now() + MAX_FUTURE_MS;
   private readonly lay: Layout;
-  /** What each column is for the fast path. */
-  private roles: number[];
+  /** What each column is for the fast path; null: no fast path (no UTC column). */
+  private readonly columns: IdaColumns | null;
   private readonly tstampSource: Reading['tstampSource'];
   private readonly headerZp: (number | null)[];
   private readonly meta: Record<string, unknown>;
@@ -246,10 +207,7 @@ class LineReader {
     this.name = name;
     this.lastDay = new Date(fromName.monthStart ?? 0);
     this.lay = layoutOf(h);
-    this.roles = h.columns.map((c, i) =>
-      i === this.lay.utc ? ROLE_TIME : c === 'seq' ? ROLE_INT : c === 'local' || c === 'ignore' || (this.lay.channels === 1 && /[234]$/.test(c)) ? ROLE_SKIP : ROLE_NUMBER,
-    );
-    if (this.lay.expected > this.fastValues.length) this.roles = []; // never fast
+    this.columns = columnsOf(h, this.lay);
     this.tstampSource = h.tstampSource;
     this.headerZp = [0, 1, 2, 3].map((i) => h.zeroPoints[i] ?? (i === 0 ? h.zeroPoints[0] ?? null : null));
     const meta: Record<string, unknown> = {
@@ -284,7 +242,6 @@ class LineReader {
     if (line.length === 0 || first === 35 /* # */) return;
     if ((first === 32 || first === 9) && line.trim() === '') return;
     batch.lines++;
-    if (this.fastLine(line, batch)) return;
     const lay = this.lay;
     const f = line.split(';');
     let n = f.length;
@@ -369,115 +326,33 @@ class LineReader {
     }));
   }
 
-  /** Values of the current line by column (fast path). */
-  private readonly fastValues = new Float64Array(64);
+  /** The current line's values (fast path), reused. */
+  private readonly scanned = new ScannedValues();
 
   /**
-   * The common case without allocating the fields: exactly the declared number of fields, the UTC time
-   * as `YYYY-MM-DDTHH:mm:ss[.fff]`, plain decimal numbers. Returns false (nothing done) for anything
-   * else; the general path then reads the line (same result, or the reject with its detail).
+   * The line in bytes [from, end) of `b` through the fast path (ida-scan.ts): true when it was read
+   * (counted, its row and any register event added), false when nothing was done and the general path
+   * must read it.
    */
-  private fastLine(line: string, batch: SourceBatch): boolean {
-    const ms = this.scan(line, this.fastValues);
-    if (ms !== ms) return false; // NaN
+  fastBytes(b: Buffer, from: number, end: number, batch: SourceBatch): boolean {
+    const cols = this.columns;
+    if (cols === null) return false;
+    if (end > from && b[end - 1] === 13) end--; // CRLF
+    const zps = this.lineZp;
+    for (let c = 0; c < this.lay.channels; c++) zps[c] = null;
+    const ms = scanIdaLine(b, from, end, cols, this.scanned, zps);
+    if (ms !== ms || ms < MIN_OK || ms > this.maxOk) return false;
+    const row = encodeScanned(b, this.scanned, this.name, ms, this.tstampSource, 'ida');
+    if (row === null) return false;
+    batch.lines++;
     const dayMs = ms - (ms % DAY_MS);
     if (dayMs !== this.lastDayMs) {
       this.lastDayMs = dayMs;
       this.lastDay = new Date(dayMs);
     }
-    const lay = this.lay;
-    const vals = this.fastValues;
-    const zps = this.lineZp;
-    for (let c = 0; c < lay.channels; c++) zps[c] = lay.zp[c] >= 0 ? vals[lay.zp[c]] : null;
     if (!this.emitted || this.zpOrMacChanged(ms, zps)) this.register(ms, zps, batch);
-    const row = encodeIda(this.name, this.valuesOf(ms, vals), this.tstampSource);
-    batch.encoded!.push(row ?? encodedFromReading(this.readingOf(ms, vals)));
+    batch.encoded!.push(row);
     return true;
-  }
-
-  /**
-   * The fast path's parse of `line` into `vals` by column: the line's time (ms), or NaN when the line
-   * is not in the common form (then nothing is to be used).
-   */
-  private scan(line: string, vals: Float64Array): number {
-    const lay = this.lay;
-    const roles = this.roles;
-    const len = line.length;
-    let start = 0;
-    let ms = 0;
-    for (let i = 0; i < lay.expected; i++) {
-      let end = line.indexOf(';', start);
-      if (end < 0) {
-        if (i !== lay.expected - 1) return Number.NaN;
-        end = len;
-      } else if (i === lay.expected - 1) return Number.NaN;
-      const role = roles[i];
-      if (role === ROLE_TIME) {
-        const t = fastTime(line, start, end);
-        if (t !== t) return Number.NaN;
-        ms = t;
-      } else if (role !== ROLE_SKIP) {
-        const v = fastNumber(line, start, end);
-        if (v !== v || (role === ROLE_INT && !Number.isInteger(v))) return Number.NaN;
-        vals[i] = v;
-      }
-      start = end + 1;
-    }
-    if (ms < MIN_OK || ms > this.maxOk) return Number.NaN;
-    return ms;
-  }
-
-  /** Scratch values of the current line for encodeIda (not kept by it). */
-  private readonly scratch: IdaValues & { extra: Array<number | null> | null } = {
-    ms: 0, seq: null, freq: 0, mag: 0, tamb: null, tsky: null, extra: null,
-  };
-
-  private valuesOf(ms: number, vals: Float64Array): IdaValues {
-    const lay = this.lay;
-    const v = this.scratch;
-    v.ms = ms;
-    v.seq = lay.seq >= 0 ? vals[lay.seq] : null;
-    v.freq = vals[lay.freq[0]];
-    v.mag = vals[lay.mag[0]];
-    v.tamb = lay.tamb >= 0 ? vals[lay.tamb] : null;
-    v.tsky = lay.tsky >= 0 ? vals[lay.tsky] : null;
-    if (lay.channels === 4) {
-      const x = (v.extra ??= [null, null, null, null, null, null]);
-      for (let c = 1; c < 4; c++) {
-        x[2 * c - 2] = lay.freq[c] >= 0 ? vals[lay.freq[c]] : null;
-        x[2 * c - 1] = lay.mag[c] >= 0 ? vals[lay.mag[c]] : null;
-      }
-    } else v.extra = null;
-    return v;
-  }
-
-  private readingOf(ms: number, vals: Float64Array): Reading {
-    const lay = this.lay;
-    const four = lay.channels === 4;
-    return {
-      name: this.name,
-      tstamp: new Date(ms),
-      tstampSource: this.tstampSource,
-      seq: lay.seq >= 0 ? vals[lay.seq] : null,
-      freq: vals[lay.freq[0]],
-      mag: vals[lay.mag[0]],
-      tamb: lay.tamb >= 0 ? vals[lay.tamb] : null,
-      tsky: lay.tsky >= 0 ? vals[lay.tsky] : null,
-      rev: null,
-      wdbm: null,
-      azimuth: null,
-      altitude: null,
-      longitude: null,
-      latitude: null,
-      height: null,
-      freq2: four && lay.freq[1] >= 0 ? vals[lay.freq[1]] : null,
-      mag2: four && lay.mag[1] >= 0 ? vals[lay.mag[1]] : null,
-      freq3: four && lay.freq[2] >= 0 ? vals[lay.freq[2]] : null,
-      mag3: four && lay.mag[2] >= 0 ? vals[lay.mag[2]] : null,
-      freq4: four && lay.freq[3] >= 0 ? vals[lay.freq[3]] : null,
-      mag4: four && lay.mag[3] >= 0 ? vals[lay.mag[3]] : null,
-      loadSource: 'ida',
-    };
   }
 
   /** Column `i` of the current line as a number (null: absent or empty); undefined after pushing a reject. */
