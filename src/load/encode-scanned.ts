@@ -5,8 +5,8 @@
  * `encodeColumns` writes for the Reading the generic path would build.
  */
 import {
-  ALT, AZ, AZI, CANONICAL, FREQ, FREQ2, FREQ3, FREQ4, HEIGHT, LAT, LONG, MAG, MAG2, MAG3, MAG4, OTHER_NUMBER, REV, SEQ, TAMB, TSKY, WDBM,
-  type ScannedValues,
+  ABSENT, ALT, AZ, AZI, CANONICAL, F1_FREQ, F1_MAG, FREQ, FREQ2, FREQ3, FREQ4, HEIGHT, LAT, LONG, MAG, MAG2, MAG3, MAG4, OTHER_NUMBER, REV, SEQ,
+  TAMB, TSKY, WDBM, type ScannedValues,
 } from '../model/scanned-values.js';
 import { SEQ_MAX, SMALLINT_MAX, SMALLINT_MIN } from '../model/schemas.js';
 import type { LoadSource, TimestampSource } from '../model/types.js';
@@ -18,7 +18,7 @@ import { arenaEnd, arenaWith, placedRow, type EncodedReading } from './encoded.j
 /** Room reserved per row: 21 columns of at most 25 characters, the time, the sources and the tabs. */
 const MAX_ROW_BYTES = 1024;
 const TAB = 0x09;
-const NUMBER_SLOTS = [SEQ, REV, FREQ, MAG, TAMB, TSKY, WDBM, AZ, AZI, ALT, LAT, LONG, HEIGHT, FREQ2, MAG2, FREQ3, MAG3, FREQ4, MAG4];
+const NUMBER_SLOTS = [SEQ, REV, FREQ, MAG, TAMB, TSKY, WDBM, AZ, AZI, ALT, LAT, LONG, HEIGHT, FREQ2, MAG2, FREQ3, MAG3, FREQ4, MAG4, F1_FREQ, F1_MAG];
 
 /** `String(Number(text))` of the slots not written canonically, for this row. */
 const converted: string[] = [];
@@ -84,16 +84,19 @@ export function encodeScanned(
     convertedValue[slot] = v;
     converted[slot] = String(v);
   }
+  const tess4c = f.state[F1_FREQ] !== ABSENT;
+  const freq = tess4c ? F1_FREQ : FREQ;
+  const mag = tess4c ? F1_MAG : MAG;
   const saturated =
-    f.state[MAG] === CANONICAL ? f.end[MAG] - f.start[MAG] === 1 && text[f.start[MAG]] === 0x30 : convertedValue[MAG] === 0;
+    f.state[mag] === CANONICAL ? f.end[mag] - f.start[mag] === 1 && text[f.start[mag]] === 0x30 : f.state[mag] === OTHER_NUMBER && convertedValue[mag] === 0;
   const buf = arenaWith(MAX_ROW_BYTES);
   let at = arenaEnd();
   buf[at++] = TAB;
   at = putIsoUtc(buf, at, ms);
   at = putBytes(buf, at, SOURCES[tstampSource][loadSource]);
   at = putColumn(buf, at, text, f, SEQ);
-  at = putColumn(buf, at, text, f, FREQ);
-  at = putColumn(buf, at, text, f, MAG);
+  at = putColumn(buf, at, text, f, freq);
+  at = putColumn(buf, at, text, f, mag);
   at = putColumn(buf, at, text, f, TAMB);
   at = putColumn(buf, at, text, f, TSKY);
   at = putColumn(buf, at, text, f, WDBM);

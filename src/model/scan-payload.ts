@@ -14,8 +14,8 @@
 import { bytesAre } from '../util/bytes.js';
 import { isDigit, scanNumber, scannedNumber } from './scan-number.js';
 import {
-  ABSENT, ALT, AZ, AZI, CANONICAL, FREQ, HEIGHT, LAT, LONG, MAG, NAME, NULL, OTHER_NUMBER, REV, SEQ, STRING, TAMB, TSKY, TSTAMP, WDBM,
-  type ScannedValues,
+  ABSENT, ALT, AZ, AZI, CANONICAL, F1_FREQ, F1_MAG, FREQ, FREQ2, FREQ3, FREQ4, HEIGHT, LAT, LONG, MAG, MAG2, MAG3, MAG4, NAME, NULL, REV, SEQ,
+  STRING, TAMB, TSKY, TSTAMP, WDBM, type ScannedValues,
 } from './scanned-values.js';
 import { SEQ_MAX, SMALLINT_MAX, SMALLINT_MIN } from './schemas.js';
 
@@ -71,12 +71,23 @@ const K_AZ = keyHead('az'), K_SEQ = keyHead('seq'), K_REV = keyHead('rev'), K_MA
 const K_LAT = keyHead('lat'), K_AZI = keyHead('azi'), K_NAME = keyHead('name'), K_FREQ = keyHead('freq'), K_TAMB = keyHead('tamb');
 const K_TSKY = keyHead('tsky'), K_WDBM = keyHead('wdBm'), K_LONG = keyHead('long'), K_TSTA = keyHead('tsta'), K_HEIG = keyHead('heig');
 
-/** The slot of the key spanning [from, to), -1 for a key that is not stored, -2 for a key this scanner leaves alone. */
+/** slotOf's code of the TESS4C channel key F(n+1): CHANNEL_KEY - n. */
+const CHANNEL_KEY = -10;
+/** The freq and mag slots of channels F1..F4. */
+const CHANNEL_SLOTS = [[F1_FREQ, F1_MAG], [FREQ2, MAG2], [FREQ3, MAG3], [FREQ4, MAG4]];
+
+/**
+ * The slot of the key spanning [from, to), -1 for a key that is not stored, -2 for a key this scanner
+ * leaves alone, CHANNEL_KEY - n for the TESS4C channel F(n+1).
+ */
 function slotOf(s: Uint8Array, from: number, to: number): number {
   const k = head4(s, from, to);
   switch (to - from) {
     case 2:
-      if (s[from] === 0x46) return -2; // F1..F4 (and any other "F?"): TESS4C
+      if (s[from] === 0x46) {
+        const channel = s[from + 1] - 0x31; // "F1".."F4"
+        return channel >= 0 && channel <= 3 ? CHANNEL_KEY - channel : -2;
+      }
       return k === K_AZ ? AZ : -1;
     case 3:
       return k === K_SEQ ? SEQ : k === K_REV ? REV : k === K_MAG ? MAG : k === K_ALT ? ALT : k === K_LAT ? LAT : k === K_AZI ? AZI : -1;
@@ -118,7 +129,7 @@ function intFits(slot: number, v: number): boolean {
  * vouches for (the caller then takes the JSON.parse path).
  */
 export function scanReadingPayload(s: Uint8Array, from: number, end: number, out: ScannedValues): number {
-  const { state, start, end: stop } = out;
+  const { state } = out;
   out.clear();
   let i = skipBlanks(s, from, end);
   if (i >= end || s[i] !== OPEN) return -1;
@@ -138,15 +149,16 @@ export function scanReadingPayload(s: Uint8Array, from: number, end: number, out
     if (slot >= 0 && state[slot] !== ABSENT) return -1; // duplicate key: JSON.parse keeps the last one
     const c = s[i];
     let next: number;
-    if (c === QUOTE) {
+    if (slot <= CHANNEL_KEY) {
+      next = scanChannel(s, i, end, out, CHANNEL_SLOTS[CHANNEL_KEY - slot]);
+      if (next < 0) return -1;
+    } else if (c === QUOTE) {
       next = scanString(s, i, end, slot < 0);
       if (next < 0) return -1;
       if (slot >= 0) {
         if (slot !== NAME && slot !== TSTAMP) return -1; // a string where a number belongs
         if (slot === NAME && !isPlainName(s, i + 1, next - 1)) return -1;
-        state[slot] = STRING;
-        start[slot] = i + 1;
-        stop[slot] = next - 1;
+        out.set(slot, STRING, i + 1, next - 1);
       }
     } else if (c === MINUS || isDigit(c)) {
       next = scanNumber(s, i, end);
@@ -156,9 +168,7 @@ export function scanReadingPayload(s: Uint8Array, from: number, end: number, out
         const isInt = slot === SEQ || slot === REV || slot === WDBM;
         const { canonical, integral, value } = scannedNumber;
         if (isInt && canonical && (!integral || !intFits(slot, value))) return -1;
-        state[slot] = canonical ? CANONICAL : OTHER_NUMBER;
-        start[slot] = i;
-        stop[slot] = next;
+        out.set(slot, scannedNumber.state, i, next);
       }
     } else if (c === 0x6e && bytesAre(s, i, end, 'null')) {
       next = i + 4;
@@ -176,9 +186,61 @@ export function scanReadingPayload(s: Uint8Array, from: number, end: number, out
     if (sep !== COMMA) return -1;
     i = skipBlanks(s, i + 1, end);
   }
-  // Required by the schema for a TESS-W reading, and not null.
-  for (const slot of REQUIRED) if (state[slot] < CANONICAL) return -1;
+  // Required by the schema, and not null: a TESS4C reading needs all four channels, a TESS-W one its
+  // freq, mag, tamb and tsky (channels 2-4 without F1 are left to the generic path).
+  const tess4c = state[F1_FREQ] !== ABSENT;
+  for (const slot of tess4c ? REQUIRED_TESS4C : REQUIRED_TESSW) if (state[slot] < CANONICAL) return -1;
+  if (!tess4c && (state[FREQ2] !== ABSENT || state[FREQ3] !== ABSENT || state[FREQ4] !== ABSENT)) return -1;
   return i + 1;
 }
 
-const REQUIRED = [SEQ, NAME, REV, FREQ, MAG, TAMB, TSKY];
+const REQUIRED_TESSW = [SEQ, NAME, REV, FREQ, MAG, TAMB, TSKY];
+const REQUIRED_TESS4C = [SEQ, NAME, REV, F1_FREQ, F1_MAG, FREQ2, MAG2, FREQ3, MAG3, FREQ4, MAG4];
+
+/**
+ * A TESS4C channel object at `i` (`{"freq":…,"mag":…,"zp":…}`): its freq and mag (required numbers) into
+ * `slots`; other keys may hold any scalar. The index after its `}`, or -1.
+ */
+function scanChannel(s: Uint8Array, i: number, end: number, out: ScannedValues, [freqSlot, magSlot]: number[]): number {
+  if (s[i] !== OPEN || out.state[freqSlot] !== ABSENT) return -1; // not an object, or a duplicate channel
+  i = skipBlanks(s, i + 1, end);
+  for (;;) {
+    if (i >= end || s[i] !== QUOTE) return -1;
+    const keyFrom = i + 1;
+    const keyEnd = scanString(s, i, end, false);
+    if (keyEnd < 0) return -1;
+    const len = keyEnd - 1 - keyFrom;
+    const slot = len === 4 && head4(s, keyFrom, keyEnd - 1) === K_FREQ ? freqSlot : len === 3 && head4(s, keyFrom, keyEnd - 1) === K_MAG ? magSlot : -1;
+    i = skipBlanks(s, keyEnd, end);
+    if (i >= end || s[i] !== COLON) return -1;
+    i = skipBlanks(s, i + 1, end);
+    if (i >= end) return -1;
+    let next: number;
+    if (slot >= 0) {
+      if (out.state[slot] !== ABSENT) return -1;
+      next = scanNumber(s, i, end);
+      if (next < 0) return -1;
+      out.set(slot, scannedNumber.state, i, next);
+    } else {
+      next = skipScalar(s, i, end);
+      if (next < 0) return -1;
+    }
+    i = skipBlanks(s, next, end);
+    if (i >= end) return -1;
+    if (s[i] === CLOSE) break;
+    if (s[i] !== COMMA) return -1;
+    i = skipBlanks(s, i + 1, end);
+  }
+  return out.state[freqSlot] !== ABSENT && out.state[magSlot] !== ABSENT ? i + 1 : -1;
+}
+
+/** Past a JSON string, number, true, false or null at `i`; -1 for anything else (objects and arrays included). */
+function skipScalar(s: Uint8Array, i: number, end: number): number {
+  const c = s[i];
+  if (c === QUOTE) return scanString(s, i, end, true);
+  if (c === MINUS || isDigit(c)) return scanNumber(s, i, end);
+  if (c === 0x6e) return bytesAre(s, i, end, 'null') ? i + 4 : -1;
+  if (c === 0x74) return bytesAre(s, i, end, 'true') ? i + 4 : -1;
+  if (c === 0x66) return bytesAre(s, i, end, 'false') ? i + 5 : -1;
+  return -1;
+}

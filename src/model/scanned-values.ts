@@ -9,7 +9,9 @@ export const SEQ = 0, NAME = 1, REV = 2, FREQ = 3, MAG = 4, TAMB = 5, TSKY = 6, 
 export const AZ = 8, AZI = 9, ALT = 10, LAT = 11, LONG = 12, HEIGHT = 13, TSTAMP = 14;
 /** TESS4C channels 2–4. */
 export const FREQ2 = 15, MAG2 = 16, FREQ3 = 17, MAG3 = 18, FREQ4 = 19, MAG4 = 20;
-const SLOTS = 21;
+/** TESS4C channel 1 (`F1`): stored as freq/mag instead of the payload's own `freq`/`mag`, which are still checked. */
+export const F1_FREQ = 21, F1_MAG = 22;
+const SLOTS = 23;
 
 /** What a slot holds. */
 export const ABSENT = 0, NULL = 1;

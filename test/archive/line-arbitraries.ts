@@ -7,6 +7,7 @@ export const BASES: Record<string, unknown>[] = [TESSW_REV1, TESSW_REV2, TESSW_R
 const oddValue = fc.oneof(
   fc.double(), fc.integer(), fc.constantFrom(null, 0, -0, 1e400, 3.5e38, 1e-39, 2 ** 31, -32769, '', '17.3', true, 'x', [], {}),
   fc.constantFrom('2026-11-01T20:00:00Z', '2026-11-01 20:00:00.123456+01:00', '2014-12-31T23:59:59', '2026-11-03T20:00:00', '2026-02-29T00:00:00', ' STARS1 ', 'Stars-2_x'),
+  fc.constantFrom({ freq: 1.5, mag: 20 }, { freq: 2 }, { mag: 0, zp: 20.1 }, { freq: 0, mag: 0, band: 'R' }, { freq: 1e39, mag: 1 }), // TESS4C channels
 );
 const field = fc.constantFrom('seq', 'name', 'rev', 'freq', 'mag', 'tamb', 'tsky', 'wdBm', 'az', 'azi', 'alt', 'lat', 'long', 'height', 'tstamp', 'F1', 'F2', 'F4', 'text');
 export const payload = fc
