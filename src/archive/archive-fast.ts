@@ -69,7 +69,7 @@ function encode(p: ReadingPayload, ms: number, source: string): string | null {
 const names = new Map<string, string>();
 const MAX_NAMES = 100_000;
 
-export function normalName(raw: string): string {
+function normalName(raw: string): string {
   let n = names.get(raw);
   if (n === undefined) {
     n = raw.trim().toLowerCase();

@@ -244,3 +244,34 @@ function skipScalar(s: Uint8Array, i: number, end: number): number {
   if (c === 0x66) return bytesAre(s, i, end, 'false') ? i + 5 : -1;
   return -1;
 }
+
+const NAME_CACHE_SIZE = 4096;
+const cachedNameBytes: (Buffer | undefined)[] = new Array(NAME_CACHE_SIZE);
+const cachedNames: string[] = new Array(NAME_CACHE_SIZE);
+
+/**
+ * The normalised (lower-cased) name of a scanned payload, from a small cache keyed by its bytes: names
+ * repeat on every reading of a photometer, so most readings need no string of their own.
+ */
+export function scannedName(s: Uint8Array, out: ScannedValues): string {
+  const from = out.start[NAME];
+  const to = out.end[NAME];
+  let h = to - from;
+  for (let i = from; i < to; i++) h = (h * 31 + s[i]) | 0;
+  const k = h & (NAME_CACHE_SIZE - 1);
+  const cached = cachedNameBytes[k];
+  if (cached !== undefined && cached.length === to - from) {
+    let same = true;
+    for (let i = 0; i < cached.length; i++) {
+      if (cached[i] !== s[from + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cachedNames[k];
+  }
+  const name = Buffer.from(s.subarray(from, to)).toString('latin1').toLowerCase(); // isPlainName: ASCII only
+  cachedNameBytes[k] = Buffer.from(s.subarray(from, to));
+  cachedNames[k] = name;
+  return name;
+}

@@ -105,6 +105,41 @@ export function parseTstampMs(s: string): number | null {
   return t - offsetMin * 60000;
 }
 
+/** Two ASCII digits at line[i], line[i+1] as a number, or -1. */
+function twoBytes(line: Uint8Array, i: number): number {
+  const x = line[i] - 48;
+  const y = line[i + 1] - 48;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
+}
+
+/**
+ * `YYYY-MM-DDTHH:mm:ss` or `…ss.fff` (UTC) in bytes line[a, b) → epoch ms, or NaN for anything else: the
+ * common forms of {@link parseTstampMs}, for the byte scanners (no string); years before 1000 are left to it.
+ */
+export function isoBytesMs(line: Uint8Array, a: number, b: number): number {
+  const n = b - a;
+  if (n !== 19 && n !== 23) return Number.NaN;
+  if (line[a + 4] !== 45 || line[a + 7] !== 45 || line[a + 10] !== 84 || line[a + 13] !== 58 || line[a + 16] !== 58) return Number.NaN;
+  const y1 = twoBytes(line, a);
+  const y2 = twoBytes(line, a + 2);
+  const month = twoBytes(line, a + 5);
+  const day = twoBytes(line, a + 8);
+  const hour = twoBytes(line, a + 11);
+  const minute = twoBytes(line, a + 14);
+  const second = twoBytes(line, a + 17);
+  if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return Number.NaN;
+  let millis = 0;
+  if (n === 23) {
+    const m1 = twoBytes(line, a + 20);
+    const m2 = line[a + 22] - 48;
+    if (line[a + 19] !== 46 || m1 < 0 || m2 < 0 || m2 > 9) return Number.NaN;
+    millis = m1 * 10 + m2;
+  }
+  const year = y1 * 100 + y2;
+  if (year < 1000 || day > daysInMonth(year, month)) return Number.NaN;
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+}
+
 /** The outcome of {@link chooseTimestamp}. */
 export type TimestampChoice =
   | { tstamp: Date; source: TimestampSource }
