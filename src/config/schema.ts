@@ -185,7 +185,7 @@ export const configSchema = {
     }),
     ingest: section({
       jobs: int(1, 1, 64),
-      batch_rows: int(10_000, 100),
+      batch_rows: int(50_000, 100),
       db_retry_s: int(300, 0, 86_400),
       daylight_edges: { type: 'boolean', default: true },
     }),
