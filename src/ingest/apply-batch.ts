@@ -49,17 +49,19 @@ export async function flushReadings(
   last = true,
   /** The rows to load, taken from `state.rows` by the caller; by default `state.rows` (emptied). */
   taken?: EncodedReading[],
+  /** What the claim and the COPY must wait for (ReadingLoader#loadEncoded); the batch is built meanwhile. */
+  ready?: Promise<unknown>,
 ): Promise<BatchCounts> {
   const rows = taken ?? state.rows ?? [];
   if (taken === undefined && state.rows) state.rows = [];
   for (const r of state.pending) rows.push(encodedFromReading(r));
   state.pending = [];
   if (rows.length === 0) return { inserted: 0, duplicates: 0, rejected: 0 };
-  if (!state.daylight) return loader.loadEncoded(client, rows, state.attribution, rejects);
+  if (!state.daylight) return loader.loadEncoded(client, rows, state.attribution, rejects, undefined, undefined, ready);
   const flags = (state.guess ? state.guess.flags(rows, last) : tentativeDaylightRows(rows)) ?? new Uint8Array(rows.length);
   const claims = state.guess ? state.claims : undefined;
   if (claims) claims.spoil(state.guess!.wrong);
-  const counts = await loader.loadEncoded(client, rows, state.attribution, rejects, flags, claims);
+  const counts = await loader.loadEncoded(client, rows, state.attribution, rejects, flags, claims, ready);
   // Flags can only change around readings that were stored now (all duplicates: nothing to recompute).
   if (counts.inserted > 0) state.daylight.addRows(rows);
   return counts;

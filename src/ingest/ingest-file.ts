@@ -146,8 +146,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       previous = undefined;
       return p && sharesName(rows, p.names) ? p.done : undefined;
     };
-    const flush = (rows: EncodedReading[], last: boolean) =>
-      Promise.resolve(waitFor(rows)).then(() => flushReadings(client, deps.loader, state, rejects, last, rows)).then(add);
+    const flush = (rows: EncodedReading[], last: boolean) => flushReadings(client, deps.loader, state, rejects, last, rows, waitFor(rows)).then(add);
     for await (const batch of source.batches) {
       result.read += batch.lines;
       for (const r of batch.rejects) rejects.add(r);

@@ -70,7 +70,8 @@ export class ReadingLoader {
    * Encoded rows (src/load/encoded.ts) in file order. `daylight`: per row, 1 to store it with
    * daylight = true; without it the column is left to its default (false) for `refreshDaylight` to set.
    * `claims`: claim each name's range before the COPY (src/filter/daylight-claims.ts); the claim also
-   * says whether duplicates are possible.
+   * says whether duplicates are possible. `ready`: the batch is built while it is pending, and only the
+   * claim and the COPY wait for it (ingest-file.ts: the file before may still hold the names' locks).
    */
   async loadEncoded(
     client: pg.ClientBase,
@@ -79,6 +80,7 @@ export class ReadingLoader {
     rejects: RejectCounter,
     daylight?: Uint8Array,
     claims?: DaylightClaims,
+    ready?: Promise<unknown>,
   ): Promise<BatchCounts> {
     const accepted = this.gate(rows, attribution, rejects);
     await this.names.resolve(accepted.names);
@@ -86,6 +88,7 @@ export class ReadingLoader {
     const rejected = rows.length - built.rows;
     if (built.refused) claims!.spoil(built.refused);
     if (built.rows === 0) return { inserted: 0, duplicates: 0, rejected };
+    await ready; // before creating partitions: that locks the table the file before may still be copying into
     await this.partitions.ensure(client, built.months);
     const columns = columnsOf(daylight !== undefined);
     const stage = claims ? await claims.claim(client, built.ranges!) : await this.shouldStage(client, built.firstKey!);
