@@ -18,6 +18,8 @@ import { arenaEnd, arenaWith, placedRow, type EncodedReading } from './encoded.j
 /** Room reserved per row: 21 columns of at most 25 characters, the time, the sources and the tabs. */
 const MAX_ROW_BYTES = 1024;
 const TAB = 0x09;
+/** The slots of the COPY columns after the sources (FREQ/MAG stand for F1's in a TESS4C reading, AZ for AZI when absent). */
+const COLUMNS = [SEQ, FREQ, MAG, TAMB, TSKY, WDBM, REV, AZ, ALT, LONG, LAT, HEIGHT, FREQ2, MAG2, FREQ3, MAG3, FREQ4, MAG4];
 const NUMBER_SLOTS = [SEQ, REV, FREQ, MAG, TAMB, TSKY, WDBM, AZ, AZI, ALT, LAT, LONG, HEIGHT, FREQ2, MAG2, FREQ3, MAG3, FREQ4, MAG4, F1_FREQ, F1_MAG];
 
 /** `String(Number(text))` of the slots not written canonically, for this row. */
@@ -94,23 +96,9 @@ export function encodeScanned(
   buf[at++] = TAB;
   at = putIsoUtc(buf, at, ms);
   at = putBytes(buf, at, SOURCES[tstampSource][loadSource]);
-  at = putColumn(buf, at, text, f, SEQ);
-  at = putColumn(buf, at, text, f, freq);
-  at = putColumn(buf, at, text, f, mag);
-  at = putColumn(buf, at, text, f, TAMB);
-  at = putColumn(buf, at, text, f, TSKY);
-  at = putColumn(buf, at, text, f, WDBM);
-  at = putColumn(buf, at, text, f, REV);
-  at = putColumn(buf, at, text, f, f.state[AZ] >= CANONICAL ? AZ : AZI); // "az" wins over "azi"
-  at = putColumn(buf, at, text, f, ALT);
-  at = putColumn(buf, at, text, f, LONG);
-  at = putColumn(buf, at, text, f, LAT);
-  at = putColumn(buf, at, text, f, HEIGHT);
-  at = putColumn(buf, at, text, f, FREQ2);
-  at = putColumn(buf, at, text, f, MAG2);
-  at = putColumn(buf, at, text, f, FREQ3);
-  at = putColumn(buf, at, text, f, MAG3);
-  at = putColumn(buf, at, text, f, FREQ4);
-  at = putColumn(buf, at, text, f, MAG4);
+  for (let c = 0; c < COLUMNS.length; c++) {
+    const slot = COLUMNS[c];
+    at = putColumn(buf, at, text, f, slot === FREQ ? freq : slot === MAG ? mag : slot === AZ && f.state[AZ] < CANONICAL ? AZI : slot); // "az" wins over "azi"
+  }
   return placedRow(name, ms, saturated, at);
 }

@@ -20,13 +20,24 @@ export function isoUtc(ms: number): string {
     isoDayPrefix = iso.slice(0, 11);
   }
   if (!Number.isInteger(ms)) return new Date(ms).toISOString();
-  let rest = ms - day * DAY_MS;
+  splitDay(ms - day * DAY_MS);
+  return `${isoDayPrefix}${TWO[clock[0]]}:${TWO[clock[1]]}:${TWO[clock[2]]}.${THREE[clock[3]]}Z`;
+}
+
+/** Hours, minutes, seconds, milliseconds of the last {@link splitDay}. */
+const clock = new Int32Array(4);
+
+function splitDay(msOfDay: number): void {
+  let rest = msOfDay;
   const h = Math.floor(rest / 3_600_000);
   rest -= h * 3_600_000;
   const m = Math.floor(rest / 60_000);
   rest -= m * 60_000;
   const sec = Math.floor(rest / 1000);
-  return `${isoDayPrefix}${TWO[h]}:${TWO[m]}:${TWO[sec]}.${THREE[rest - sec * 1000]}Z`;
+  clock[0] = h;
+  clock[1] = m;
+  clock[2] = sec;
+  clock[3] = rest - sec * 1000;
 }
 
 let putDay = Number.NaN;
@@ -45,13 +56,8 @@ export function putIsoUtc(buf: Uint8Array, at: number, ms: number): number {
     putDayPrefix.write(iso.slice(0, 11), 'latin1');
   }
   for (let i = 0; i < 11; i++) buf[at++] = putDayPrefix[i];
-  let rest = ms - day * DAY_MS;
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const m = Math.floor(rest / 60_000);
-  rest -= m * 60_000;
-  const sec = Math.floor(rest / 1000);
-  const milli = rest - sec * 1000;
+  splitDay(ms - day * DAY_MS);
+  const h = clock[0], m = clock[1], sec = clock[2], milli = clock[3];
   buf[at++] = 48 + Math.floor(h / 10);
   buf[at++] = 48 + (h % 10);
   buf[at++] = 58; // :

@@ -9,21 +9,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { scanArchiveReading } from '../../src/archive/archive-scan.js';
-import { decodeArchiveLine } from '../../src/archive/index.js';
-import { colsText, encodedFromReading, readingOf } from '../../src/load/encoded.js';
-import { classifyMessage } from '../../src/model/index.js';
-import { BASES, envelope } from './line-arbitraries.js';
+import { colsText, readingOf } from '../../src/load/encoded.js';
+import { BASES, envelope, generic, PREFIX } from './line-arbitraries.js';
 
-const PREFIX = 'STARS4ALL';
 
-function generic(line: string) {
-  try {
-    const c = classifyMessage(decodeArchiveLine(line), { topicPrefix: PREFIX });
-    return c.kind === 'reading' ? encodedFromReading(c.reading) : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Scans `bytes` (in the middle of a larger buffer, as in a chunk) and checks it against the generic path; true when scanned. */
 function assertSame(bytes: Buffer): boolean {

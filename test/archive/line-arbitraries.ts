@@ -1,5 +1,8 @@
-/** fast-check arbitraries of archive lines for the fast-path tests (archive-fast, archive-scan). */
+/** fast-check arbitraries of archive lines and the generic path, for the fast-path tests (archive-fast, archive-scan). */
 import fc from 'fast-check';
+import { decodeArchiveLine } from '../../src/archive/index.js';
+import { encodedFromReading } from '../../src/load/encoded.js';
+import { classifyMessage } from '../../src/model/index.js';
 import { TESS4C_READING, TESSW_REV1, TESSW_REV2, TESSW_REV3 } from '../model/fixtures.js';
 
 export const BASES: Record<string, unknown>[] = [TESSW_REV1, TESSW_REV2, TESSW_REV3, TESS4C_READING].map((p) => ({ ...(p as object), tstamp: '2026-11-01T20:00:00' }));
@@ -30,3 +33,15 @@ export const envelope = fc.record({
   payload,
 });
 
+
+export const PREFIX = 'STARS4ALL';
+
+/** What the generic path (decode → classify → encode) makes of a line: its encoded reading, or null. */
+export function generic(line: string) {
+  try {
+    const c = classifyMessage(decodeArchiveLine(line), { topicPrefix: PREFIX });
+    return c.kind === 'reading' ? encodedFromReading(c.reading) : null;
+  } catch {
+    return null;
+  }
+}
