@@ -53,13 +53,15 @@ export interface IngestDeps {
   onRows?: (rows: number) => void;
   /** Wait out database outages (`tessdb ingest`); without it a lost database is an error thrown to the caller. */
   dbWait?: DatabaseWait;
-  /** Called once the file is parsed to its end and it changed no registration: the next file may start (overlap.ts). */
-  onLoaded?: () => void;
+  /** Called once the file is parsed to its end, saying whether it changed the registry: the next file may start (overlap.ts). */
+  onLoaded?: (registryChanged: boolean) => void;
   /**
-   * The file before this one (overlap.ts), which may still hold the daylight locks of its photometers
-   * until its COMMIT: when the first COPY has readings of its photometers, it waits until that file is
-   * finished, so that this file's claims do not meet those locks (a first batch of other photometers
-   * does not wait: IDA files, one photometer each, follow each other without a gap).
+   * The file before this one (overlap.ts), still finishing. When it changed the registry, this file
+   * registers and loads nothing before it is finished, then takes a new registry snapshot. With
+   * `daylightEdges` it may also still hold the daylight locks of its photometers until its COMMIT: when
+   * the first COPY has readings of its photometers, it waits until that file is finished, so that this
+   * file's claims do not meet those locks (a first batch of other photometers does not wait: IDA files,
+   * one photometer each, follow each other without a gap).
    */
   previous?: Predecessor;
   /** Filled with the names of the file's readings as they are parsed (the next file's `previous.names`). */
@@ -140,18 +142,28 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     // file outside Postgres could close a cycle Postgres cannot see (that file waiting for a lock a
     // third transaction holds, which waits for one of ours); names still locked then just get the
     // full refresh.
-    let previous = deps.previous;
+    let previous = deps.daylightEdges ? deps.previous : undefined;
+    let registryFrom = deps.previous?.registryChanged ? deps.previous.done : undefined;
+    const afterRegistryChange = async (): Promise<void> => {
+      if (registryFrom === undefined) return;
+      const from = registryFrom;
+      registryFrom = undefined;
+      await from;
+      state.attribution = await deps.registry.current(client);
+    };
     const waitFor = (rows: EncodedReading[]): Promise<unknown> | undefined => {
       const p = previous;
       previous = undefined;
       return p && sharesName(rows, p.names) ? p.done : undefined;
     };
-    const flush = (rows: EncodedReading[], last: boolean) => flushReadings(client, deps.loader, state, rejects, last, rows, waitFor(rows)).then(add);
+    const flush = (rows: EncodedReading[], last: boolean) =>
+      afterRegistryChange().then(() => flushReadings(client, deps.loader, state, rejects, last, rows, waitFor(rows))).then(add);
     for await (const batch of source.batches) {
       result.read += batch.lines;
       for (const r of batch.rejects) rejects.add(r);
       if (batch.registers.length > 0) {
         await inflight;
+        await afterRegistryChange();
         await applyRegisters(client, batch, state);
       }
       const rows = state.rows!;
@@ -169,7 +181,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       deps.onRows?.(batch.lines);
     }
     // All rows are parsed: the next file may start parsing while this one's last COPY runs.
-    if (!state.registryChanged) deps.onLoaded?.();
+    deps.onLoaded?.(state.registryChanged);
     await inflight;
     await flush(state.rows!, true);
     await refreshDaylight(client, daylight, claims);

@@ -66,7 +66,7 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
             dbWait,
             onLoaded: loaded,
             daylightEdges,
-            previous: daylightEdges ? previous : undefined,
+            previous,
             names,
           }).catch((err: unknown) => {
             failure ??= { err }; // no job takes a new file from now on

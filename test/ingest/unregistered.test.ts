@@ -12,6 +12,7 @@ import { rebuildRegistry, recordRegisterEvents } from '../../src/registry/index.
 import type { TestDatabase } from '../helpers/db.js';
 import {
   count,
+  tessdb,
   ingestRows,
   readingLine,
   readingLines,
@@ -155,4 +156,27 @@ test('a registration recorded outside ingest (e.g. by live) loads earlier readin
   ]);
   const st = await tessdbJson(db2, ['status', '-c', config]);
   assert.deepEqual(st.rejects, { unregistered: 3, retained: 1 });
+});
+
+test('a file whose photometer was registered by the file before loads all its readings in the same run, without reading it again', async () => {
+  // The second file is parsed while the first one is still being loaded (src/ingest/overlap.ts); it
+  // attributes its readings only once the first one, which changed the registry, is committed.
+  const own = await setupDatabase('ingest_unreg');
+  const dir2 = path.join(dir, 'chain');
+  const a = writeArchive(path.join(dir2, 'a.ndjson.gz'), [registerLine('newcomer', 'AA:BB:CC:00:00:09', '2026-11-03T00:00:00.000Z'), ...readingLines('newcomer', '2026-11-03T00:01:00', 300)]);
+  const b = writeArchive(path.join(dir2, 'b.ndjson.gz'), readingLines('newcomer', '2026-11-03T05:01:00', 300, 301));
+  fs.utimesSync(a, new Date('2026-11-03T01:00:00Z'), new Date('2026-11-03T01:00:00Z'));
+  fs.utimesSync(b, new Date('2026-11-03T06:00:00Z'), new Date('2026-11-03T06:00:00Z'));
+  const cfg = writeConfig(dir2, { host: 'chain', data_dirs: [dir2] });
+  try {
+    const r = await tessdb(own, ['backfill', '-c', cfg, '--json', 'ingest.batch_rows=100']);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.inserted, 600);
+    assert.equal(summary.rejected, 0);
+    assert.doesNotMatch(r.stderr, /files again/);
+    assert.equal(await readingsOf(own, 'newcomer'), 600);
+  } finally {
+    await own.drop();
+  }
 });
