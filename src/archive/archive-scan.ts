@@ -9,12 +9,10 @@
  * other line — another layout, a retained message, TESS4C, anything unusual in the payload — returns
  * null and takes the JSON.parse paths (archive-fast.ts, then decode-line.ts → classify.ts).
  */
-import { encodeScanned } from '../load/encode-scanned.js';
+import { encodeScannedReading } from '../load/encode-scanned.js';
 import type { EncodedReading } from '../load/encoded.js';
-import { NAME, ScannedPayload, STRING, TSTAMP, scanReadingPayload } from '../model/scan-payload.js';
-import { MAX_FUTURE_MS, MIN_TSTAMP_MS, parseTstampMs } from '../model/timestamp.js';
+import { ScannedPayload, scanReadingPayload } from '../model/scan-payload.js';
 import { bytesAre, latin1 } from '../util/bytes.js';
-import { normalName } from './archive-fast.js';
 import { parseRxMs } from './decode-line.js';
 
 const HEAD = '{"rx":"';
@@ -67,15 +65,6 @@ export function scanArchiveReading(b: Buffer, from: number, end: number, topicPr
   if (scanReadingPayload(b, i + 1 + NOT_RETAINED.length, last, scanned) !== last) return null;
   const rxMs = parseRxMs(latin1(b, from + RX_AT, from + RX_AT + 24));
   if (Number.isNaN(rxMs)) return null;
-
-  let ms = rxMs;
-  const own = scanned.state[TSTAMP] === STRING && scanned.end[TSTAMP] > scanned.start[TSTAMP];
-  if (own) {
-    const t = parseTstampMs(latin1(b, scanned.start[TSTAMP], scanned.end[TSTAMP]));
-    if (t === null || t < MIN_TSTAMP_MS || t - rxMs > MAX_FUTURE_MS) return null;
-    ms = t;
-  }
-  const name = normalName(latin1(b, scanned.start[NAME], scanned.end[NAME]));
   lastScannedRxMs = rxMs;
-  return encodeScanned(b, scanned, name, ms, own ? 'publisher' : 'subscriber', 'mqtt');
+  return encodeScannedReading(b, scanned, rxMs);
 }

@@ -4,11 +4,13 @@
  * others converted as `encodeColumns` converts them. The bytes are exactly those
  * `encodeColumns` writes for the Reading the generic path would build.
  */
+import { normalName } from '../model/reading.js';
 import {
-  ALT, AZ, AZI, CANONICAL, FREQ, HEIGHT, LAT, LONG, MAG, OTHER_NUMBER, REV, SEQ, TAMB, TSKY, WDBM,
+  ALT, AZ, AZI, CANONICAL, FREQ, HEIGHT, LAT, LONG, MAG, NAME, OTHER_NUMBER, REV, SEQ, STRING, TAMB, TSKY, TSTAMP, WDBM,
   type ScannedPayload,
 } from '../model/scan-payload.js';
 import { FLOAT4_MIN, SEQ_MAX, SMALLINT_MAX, SMALLINT_MIN } from '../model/schemas.js';
+import { MAX_FUTURE_MS, MIN_TSTAMP_MS, parseTstampMs } from '../model/timestamp.js';
 import type { LoadSource, TimestampSource } from '../model/types.js';
 import { latin1 } from '../util/bytes.js';
 import { isoUtc } from '../util/iso-time.js';
@@ -100,4 +102,21 @@ export function encodeScanned(
   at = putColumn(buf, at, text, f, HEIGHT);
   at = putAscii(buf, at, NO_CHANNELS);
   return placedRow(name, ms, saturated, at);
+}
+
+/**
+ * The COPY row of a reading payload scanned in `text` and received at `rxMs` (epoch ms), as the generic
+ * path (reading.ts) builds it: its own `tstamp` when it has one, else the receipt time; the payload's name,
+ * normalised. null when the generic path must decide (a time it refuses, a value that does not fit).
+ */
+export function encodeScannedReading(text: Buffer, f: ScannedPayload, rxMs: number): EncodedReading | null {
+  let ms = rxMs;
+  const own = f.state[TSTAMP] === STRING && f.end[TSTAMP] > f.start[TSTAMP];
+  if (own) {
+    const t = parseTstampMs(latin1(text, f.start[TSTAMP], f.end[TSTAMP]));
+    if (t === null || t < MIN_TSTAMP_MS || t - rxMs > MAX_FUTURE_MS) return null;
+    ms = t;
+  }
+  const name = normalName(latin1(text, f.start[NAME], f.end[NAME]));
+  return encodeScanned(text, f, name, ms, own ? 'publisher' : 'subscriber', 'mqtt');
 }
