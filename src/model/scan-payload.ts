@@ -43,7 +43,8 @@ let numCanonical = false;
 let numIntegral = false;
 let numValue = 0;
 
-function skipBlanks(s: Uint8Array, i: number, end: number): number {
+/** The index of the first byte from `i` that is not JSON whitespace (or `end`). */
+export function skipBlanks(s: Uint8Array, i: number, end: number): number {
   while (i < end) {
     const c = s[i];
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
