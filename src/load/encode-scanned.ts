@@ -13,7 +13,7 @@ import { FLOAT4_MIN, SEQ_MAX, SMALLINT_MAX, SMALLINT_MIN } from '../model/schema
 import { MAX_FUTURE_MS, MIN_TSTAMP_MS, parseTstampMs } from '../model/timestamp.js';
 import type { LoadSource, TimestampSource } from '../model/types.js';
 import { latin1 } from '../util/bytes.js';
-import { isoUtc } from '../util/iso-time.js';
+import { putIsoUtc } from '../util/iso-time.js';
 import { real } from './encode.js';
 import { arenaEnd, arenaWith, placedRow, type EncodedReading } from './encoded.js';
 
@@ -21,7 +21,9 @@ import { arenaEnd, arenaWith, placedRow, type EncodedReading } from './encoded.j
 const MAX_ROW_BYTES = 1024;
 const TAB = 0x09;
 /** Columns of the TESS4C channels 2–4, always empty here. */
-const NO_CHANNELS = '\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N';
+const NO_CHANNELS = Buffer.from('\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N', 'latin1');
+/** `\t<tstamp_source>\t<load_source>` as bytes, by load source, for each timestamp source. */
+const SOURCES = { publisher: new Map<LoadSource, Buffer>(), subscriber: new Map<LoadSource, Buffer>() };
 const NUMBER_SLOTS = [SEQ, REV, FREQ, MAG, TAMB, TSKY, WDBM, AZ, AZI, ALT, LAT, LONG, HEIGHT];
 
 /** `String(Number(text))` of the slots not written canonically, for this row. */
@@ -48,6 +50,18 @@ function fits(slot: number, v: number): boolean {
 function putAscii(buf: Buffer, at: number, s: string): number {
   for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
   return at;
+}
+
+function putBytes(buf: Buffer, at: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) buf[at++] = bytes[i];
+  return at;
+}
+
+function sourcesOf(tstampSource: TimestampSource, loadSource: LoadSource): Buffer {
+  const bySource = SOURCES[tstampSource];
+  let b = bySource.get(loadSource);
+  if (b === undefined) bySource.set(loadSource, (b = Buffer.from(`\t${tstampSource}\t${loadSource}`, 'latin1')));
+  return b;
 }
 
 function putColumn(buf: Buffer, at: number, text: Buffer, f: ScannedPayload, slot: number): number {
@@ -83,11 +97,8 @@ export function encodeScanned(
   const buf = arenaWith(MAX_ROW_BYTES);
   let at = arenaEnd();
   buf[at++] = TAB;
-  at = putAscii(buf, at, isoUtc(ms));
-  buf[at++] = TAB;
-  at = putAscii(buf, at, tstampSource);
-  buf[at++] = TAB;
-  at = putAscii(buf, at, loadSource);
+  at = putIsoUtc(buf, at, ms);
+  at = putBytes(buf, at, sourcesOf(tstampSource, loadSource));
   at = putColumn(buf, at, text, f, SEQ);
   at = putColumn(buf, at, text, f, FREQ);
   at = putColumn(buf, at, text, f, MAG);
@@ -100,7 +111,7 @@ export function encodeScanned(
   at = putColumn(buf, at, text, f, LONG);
   at = putColumn(buf, at, text, f, LAT);
   at = putColumn(buf, at, text, f, HEIGHT);
-  at = putAscii(buf, at, NO_CHANNELS);
+  at = putBytes(buf, at, NO_CHANNELS);
   return placedRow(name, ms, saturated, at);
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { archiveFileName, archivePath, parseArchiveName, recoveredPath, sanitiseHost } from '../../src/archive/naming.js';
 import { periodStartMs, rotationSeconds } from '../../src/archive/rotation.js';
-import { isoUtc } from '../../src/util/iso-time.js';
+import { isoUtc, putIsoUtc } from '../../src/util/iso-time.js';
 
 describe('naming', () => {
   it('sanitises host names for file names', () => {
@@ -55,5 +55,12 @@ describe('isoUtc', () => {
     for (let i = 0; i < 3000; i++) samples.push((t += 7)); // consecutive times sharing minutes
     samples.push(1.5, -86_400_001, 86_399_999.25); // fractional and negative times
     for (const ms of samples) assert.equal(isoUtc(ms), new Date(ms).toISOString(), String(ms));
+    // putIsoUtc writes the same characters as bytes, in the middle of a buffer.
+    const b = Buffer.alloc(64, 0x78);
+    for (const ms of samples) {
+      const end = putIsoUtc(b, 5, ms);
+      assert.equal(b.toString('latin1', 5, end), new Date(ms).toISOString(), String(ms));
+      assert.equal(b[4], 0x78);
+    }
   });
 });
