@@ -12,6 +12,8 @@ import { isoUtc } from '../util/iso-time.js';
 import type { ReadingPayload } from '../model/schemas.js';
 import { MAX_FUTURE_MS, MIN_TSTAMP_MS, parseTstampMs } from '../model/timestamp.js';
 import { isReadingPayload } from '../model/validate.js';
+import { readingNameEnd } from '../model/classify.js';
+import { normalName } from '../model/reading.js';
 import { parseRxMs } from './decode-line.js';
 
 type Check = (v: number) => boolean;
@@ -23,15 +25,6 @@ function col(v: number | null | undefined, fits: Check): string {
   if (fits(v)) return '\t' + String(v);
   misfit = true;
   return '';
-}
-
-/** `<prefix>/<name>/reading` with a non-empty name and exactly three levels. */
-function isReadingTopic(topic: unknown, prefix: string): boolean {
-  if (typeof topic !== 'string') return false;
-  const plen = prefix.length;
-  if (topic.length <= plen + 1 || topic.charCodeAt(plen) !== 47 || !topic.startsWith(prefix)) return false;
-  const slash = topic.indexOf('/', plen + 1);
-  return slash > plen + 1 && topic.length - slash === 8 && topic.endsWith('/reading');
 }
 
 /** The reading's time in epoch ms, or NaN when the generic path must decide (no usable time). */
@@ -65,20 +58,6 @@ function encode(p: ReadingPayload, ms: number, source: string): string | null {
   return misfit ? null : cols;
 }
 
-/** Normalised names by spelling: one shared string per photometer instead of one per row. */
-const names = new Map<string, string>();
-const MAX_NAMES = 100_000;
-
-function normalName(raw: string): string {
-  let n = names.get(raw);
-  if (n === undefined) {
-    n = raw.trim().toLowerCase();
-    if (names.size >= MAX_NAMES) names.clear();
-    names.set(raw, n);
-  }
-  return n;
-}
-
 /**
  * `value` is the JSON.parse of archive `line`. Returns the encoded reading, or null when the line is
  * anything but a plain loadable reading (register, retained, reject, unusual format…).
@@ -86,7 +65,7 @@ function normalName(raw: string): string {
 export function fastReading(value: unknown, line: string, topicPrefix: string): EncodedReading | null {
   if (typeof value !== 'object' || value === null) return null;
   const o = value as Record<string, unknown>;
-  if (typeof o.rx !== 'string' || !isReadingTopic(o.topic, topicPrefix)) return null;
+  if (typeof o.rx !== 'string' || readingNameEnd(o.topic, topicPrefix) < 0) return null;
   if (o.retain !== undefined && o.retain !== false) return null;
   const qos = o.qos;
   if (qos !== undefined && qos !== 0 && qos !== 1 && qos !== 2) return null;

@@ -9,12 +9,12 @@
  * other line — another layout, a retained message, TESS4C, anything unusual in the payload — returns
  * null and takes the JSON.parse paths (archive-fast.ts, then decode-line.ts → classify.ts).
  */
-import { encodeScanned } from '../load/encode-scanned.js';
+import { encodeScannedReading } from '../load/encode-scanned.js';
 import type { EncodedReading } from '../load/encoded.js';
-import { scanReadingPayload, scannedName } from '../model/scan-payload.js';
-import { ScannedValues, STRING, TSTAMP } from '../model/scanned-values.js';
-import { isoBytesMs, MAX_FUTURE_MS, MIN_TSTAMP_MS, parseTstampMs } from '../model/timestamp.js';
-import { bytesAre, latin1 } from '../util/bytes.js';
+import { scanReadingPayload } from '../model/scan-payload.js';
+import { ScannedValues } from '../model/scanned-values.js';
+import { isoBytesMs } from '../model/timestamp.js';
+import { bytesAre } from '../util/bytes.js';
 
 const HEAD = '{"rx":"';
 const TOPIC = '","topic":"';
@@ -46,12 +46,6 @@ function topicNameEnd(b: Uint8Array, at: number, end: number): number {
   return i > at && bytesAre(b, i, end, READING_QOS) ? i : -1;
 }
 
-/** A payload's `tstamp` in bytes [from, to): the common forms without a string, the others through parseTstampMs. */
-function tstampMs(b: Buffer, from: number, to: number): number | null {
-  const t = isoBytesMs(b, from, to);
-  return t === t ? t : parseTstampMs(latin1(b, from, to));
-}
-
 /** The encoded reading of the archive line in bytes [from, end) of `b`, or null (then the JSON.parse paths decide). */
 export function scanArchiveReading(b: Buffer, from: number, end: number, topicPrefix: string): EncodedReading | null {
   if (topicPrefix !== prefixText) {
@@ -74,14 +68,6 @@ export function scanArchiveReading(b: Buffer, from: number, end: number, topicPr
   const rxMs = b[rxAt + 23] === 0x5a ? isoBytesMs(b, rxAt, rxAt + 23) : Number.NaN; // …sss then Z
   if (Number.isNaN(rxMs)) return null;
 
-  let ms = rxMs;
-  const own = scanned.state[TSTAMP] === STRING && scanned.end[TSTAMP] > scanned.start[TSTAMP];
-  if (own) {
-    const t = tstampMs(b, scanned.start[TSTAMP], scanned.end[TSTAMP]);
-    if (t === null || t < MIN_TSTAMP_MS || t - rxMs > MAX_FUTURE_MS) return null;
-    ms = t;
-  }
-  const name = scannedName(b, scanned);
   lastScannedRxMs = rxMs;
-  return encodeScanned(b, scanned, name, ms, own ? 'publisher' : 'subscriber', 'mqtt');
+  return encodeScannedReading(b, scanned, rxMs);
 }

@@ -10,8 +10,10 @@ import type { RegistryCache } from '../ingest/registry-cache.js';
 import type { ReadingLoader } from '../load/loader.js';
 import { RejectCounter, saveRejects } from '../load/rejects.js';
 import type { EncodedReading } from '../load/encoded.js';
-import type { ClassifiedMessage, Reading, RegisterEvent } from '../model/types.js';
+import type { Reading, RegisterEvent } from '../model/types.js';
 import type { SourceBatch } from '../ingest/sources/index.js';
+import { encodedFromReading } from '../load/encoded.js';
+import type { LiveRecord } from './queue.js';
 
 export interface BatchDeps {
   pool: pg.Pool;
@@ -44,19 +46,25 @@ interface BatchParts {
 }
 
 /**
- * Loads `records` in one transaction. `saveRejectCounts: false` is for loading a prefix of a file still being
- * written: that file is ingested with its own reject counts once it is closed.
+ * Loads `records` in one transaction, the readings in their order (whether the receiver encoded them or not).
+ * `saveRejectCounts: false` is for loading a prefix of a file still being written: that file is ingested with
+ * its own reject counts once it is closed.
  */
-export function loadBatch(deps: BatchDeps, records: ClassifiedMessage[], saveRejectCounts = true): Promise<BatchResult> {
-  const parts: BatchParts = { readings: [], encoded: [], registers: [], rejects: new RejectCounter(), newest: null };
+export function loadBatch(deps: BatchDeps, records: LiveRecord[], saveRejectCounts = true): Promise<BatchResult> {
+  const encoded: EncodedReading[] = [];
+  const registers: RegisterEvent[] = [];
+  const rejects = new RejectCounter();
+  let newestMs = -Infinity;
   for (const r of records) {
-    if (r.kind === 'reading') {
-      parts.readings.push(r.reading);
-      if (parts.newest === null || r.reading.tstamp > parts.newest) parts.newest = r.reading.tstamp;
-    } else if (r.kind === 'register') parts.registers.push(r.event);
-    else parts.rejects.add(r.reject);
+    if (r.kind === 'encoded' || r.kind === 'reading') {
+      const row = r.kind === 'encoded' ? r.row : encodedFromReading(r.reading);
+      encoded.push(row);
+      if (row.ms > newestMs) newestMs = row.ms;
+    } else if (r.kind === 'register') registers.push(r.event);
+    else rejects.add(r.reject);
   }
-  return loadParts(deps, parts, saveRejectCounts);
+  const newest = newestMs === -Infinity ? null : new Date(newestMs);
+  return loadParts(deps, { readings: [], encoded, registers, rejects, newest }, saveRejectCounts);
 }
 
 /** Loads one batch of an archive source (the fast path's encoded rows) in one transaction, like `loadBatch`. */

@@ -243,6 +243,7 @@ export async function startLive(initial: Config, opts: LiveOptions = {}): Promis
   const receiver = new Receiver({
     writer,
     maxPayloadBytes: config.archive.max_payload_bytes,
+    topicPrefix: config.mqtt.topic_prefix,
     sink: (seq, msg) => dbWriter.offer(seq, msg),
     stats,
     retryMs: config.archive.flush_ms,
@@ -332,6 +333,7 @@ export async function startLive(initial: Config, opts: LiveOptions = {}): Promis
       const changed = changedKeys(config, cfg);
       const restart = changed.filter((k) => !RELOADABLE.some((r) => k === r || k.startsWith(`${r}.`)));
       dbWriter.configure(writerSettings(cfg));
+      receiver.setTopicPrefix(cfg.mqtt.topic_prefix);
       reporter.setInterval(cfg.live.stats_s);
       subscriber.setTopics(cfg.mqtt.topics, cfg.mqtt.shared_group);
       registry.invalidate();

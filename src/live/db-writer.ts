@@ -14,7 +14,6 @@ import { ReadingLoader } from '../load/loader.js';
 import type { NameIds } from '../load/names.js';
 import { PartitionManager } from '../load/partitions.js';
 import { classifyMessage } from '../model/classify.js';
-import type { ArchiveMessage } from '../model/types.js';
 import { errorMessage } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { Backoff, Waker } from './backoff.js';
@@ -22,7 +21,8 @@ import { loadBatch } from './batch.js';
 import { catchUpFile, catchUpOpenFiles, notYetLoaded, type CatchUpDeps, type LineWindow, type OpenFileProgress } from './catch-up.js';
 import { isTransientDbError } from './db-errors.js';
 import { batchNote, writeLiveFileRecord, type FileTracker, type LiveFileRecord } from './file-records.js';
-import { LiveQueue } from './queue.js';
+import { isEncodedReading, type ReceivedRecord } from './message.js';
+import { LiveQueue, type LiveRecord } from './queue.js';
 import type { LiveStats } from './stats.js';
 
 export interface DbWriterSettings {
@@ -90,11 +90,16 @@ export class DbWriter {
     deps.stats.queueDepth = () => this.queue.length;
   }
 
-  /** Classifies one archived message and queues it (or counts it as dropped while the queue is overflowed). */
-  offer(seq: number, msg: ArchiveMessage): void {
-    const rec = classifyMessage(msg, { topicPrefix: this.settings.topicPrefix });
+  /**
+   * Classifies one archived message (unless the receiver already encoded it as a reading) and queues it, or
+   * counts it as dropped while the queue is overflowed.
+   */
+  offer(seq: number, msg: ReceivedRecord): void {
+    const rec: LiveRecord = isEncodedReading(msg)
+      ? { kind: 'encoded', row: msg }
+      : classifyMessage(msg, { topicPrefix: this.settings.topicPrefix });
     const stats = this.deps.stats;
-    if (rec.kind === 'reading') stats.readings++;
+    if (rec.kind === 'reading' || rec.kind === 'encoded') stats.readings++;
     else if (rec.kind === 'register') stats.registers++;
     else stats.reject(rec.reject.reason);
     const wasDropping = this.queue.dropping;

@@ -46,7 +46,7 @@ export function batchNote(entries: QueueEntry[], counts: { inserted: number; dup
   let readingCount = 0;
   const rejects = new Map<string, RejectNote>();
   for (const { seq, rec } of entries) {
-    if (rec.kind === 'reading') {
+    if (rec.kind === 'reading' || rec.kind === 'encoded') {
       readings.add(seq, seq);
       readingCount++;
     } else if (rec.kind === 'reject') {

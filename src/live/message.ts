@@ -4,7 +4,19 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { OVERSIZE_PREFIX_BYTES, type ArchiveInput } from '../archive/index.js';
+import type { EncodedReading } from '../load/encoded.js';
 import type { ArchiveMessage } from '../model/types.js';
+
+/**
+ * What the receiver hands to the database writer for one archived message: the ArchiveMessage its line reads
+ * back as, or — for the common reading the receiver's scanner vouched for (scan-received.ts) — its COPY row.
+ */
+export type ReceivedRecord = ArchiveMessage | EncodedReading;
+
+/** Whether the receiver already encoded this message as a reading's row. */
+export function isEncodedReading(r: ReceivedRecord): r is EncodedReading {
+  return 'bytes' in r;
+}
 
 /** Mirrors the archive encoding: oversize → base64 prefix, not UTF-8 → base64, not JSON → text, else the parsed JSON. */
 export function toArchiveMessage(input: ArchiveInput, maxPayloadBytes: number): ArchiveMessage {

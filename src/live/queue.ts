@@ -5,14 +5,18 @@
  * queued ones are loaded; the dropped numbers are kept as ranges so that the archive files holding them are
  * caught up. What is queued stays queued: it is loaded from memory, in order, before the catch-up.
  */
+import type { EncodedReading } from '../load/encoded.js';
 import type { ClassifiedMessage } from '../model/types.js';
 import { SeqRanges } from './seq-ranges.js';
 
 export { SeqRanges } from './seq-ranges.js';
 
+/** A queued message: classified by the generic path, or a reading the receiver already encoded (scan-received.ts). */
+export type LiveRecord = ClassifiedMessage | { kind: 'encoded'; row: EncodedReading };
+
 export interface QueueEntry {
   seq: number;
-  rec: ClassifiedMessage;
+  rec: LiveRecord;
   /** performance.now() when it was queued (set by `push` when not given). */
   at?: number;
 }

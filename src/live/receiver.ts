@@ -11,10 +11,11 @@
  */
 import type { MqttClient } from 'mqtt';
 import type { ArchiveWriter } from '../archive/index.js';
-import { encodeReceived, type EncodedMessage } from '../archive/encode-received.js';
-import type { ArchiveMessage } from '../model/types.js';
+import { encodeReceived } from '../archive/encode-received.js';
+import { scanReceived } from '../archive/scan-received.js';
 import { errorMessage } from '../util/errors.js';
 import { log } from '../util/log.js';
+import type { ReceivedRecord } from './message.js';
 import { ReceiptClock } from './receipt-clock.js';
 import type { LiveStats } from './stats.js';
 
@@ -22,11 +23,19 @@ import type { LiveStats } from './stats.js';
 type PublishPacket = Parameters<MqttClient['handleMessage']>[0];
 
 /** Receives every archived message, numbered 1, 2, 3… in archive line order. Must not throw. */
-export type MessageSink = (seq: number, msg: ArchiveMessage) => void;
+export type MessageSink = (seq: number, msg: ReceivedRecord) => void;
+
+/** One message ready to archive: its line, and what the sink gets once it is archived. */
+interface Encoded {
+  line: string;
+  record: ReceivedRecord;
+}
 
 export interface ReceiverOptions {
   writer: ArchiveWriter;
   maxPayloadBytes: number;
+  /** mqtt.topic_prefix: which topics are readings (see `setTopicPrefix`). */
+  topicPrefix: string;
   sink: MessageSink;
   stats: LiveStats;
   /** Wait between attempts while the archive is in its disk-error state. */
@@ -41,12 +50,20 @@ export class Receiver {
   private stopping = false;
   private waitingForDisk = false;
   /** Archived messages not yet handed to the sink (delivered once per event-loop turn). */
-  private archived: ArchiveMessage[] = [];
+  private archived: ReceivedRecord[] = [];
   private deliveryScheduled = false;
   private readonly deliver = (): void => this.deliverArchived();
 
+  private topicPrefix: string;
+
   constructor(opts: ReceiverOptions) {
     this.opts = opts;
+    this.topicPrefix = opts.topicPrefix;
+  }
+
+  /** A reloaded mqtt.topic_prefix, for the messages received from now on. */
+  setTopicPrefix(prefix: string): void {
+    this.topicPrefix = prefix;
   }
 
   /** Number of the last message archived. */
@@ -61,7 +78,7 @@ export class Receiver {
       if (this.stopping) return;
       const encoded = this.encode(packet);
       if (this.opts.writer.tryAppendLine(encoded.line)) {
-        this.accepted(encoded.message);
+        this.accepted(encoded.record);
         done();
         return;
       }
@@ -84,15 +101,20 @@ export class Receiver {
     this.deliverArchived();
   }
 
-  private encode(packet: PublishPacket): EncodedMessage {
+  /** The common reading is scanned as bytes straight into its row (scan-received.ts); anything else is parsed. */
+  private encode(packet: PublishPacket): Encoded {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const { date, ms } = this.clock.now();
     const msg = { rx: date, rxMs: ms, topic: packet.topic, qos: packet.qos, retain: packet.retain === true, payload };
-    return encodeReceived(msg, this.opts.maxPayloadBytes);
+    const max = this.opts.maxPayloadBytes;
+    const scanned = scanReceived(msg, max, this.topicPrefix);
+    if (scanned !== null) return { line: scanned.line, record: scanned.row };
+    const { line, message } = encodeReceived(msg, max);
+    return { line, record: message };
   }
 
   /** The writer is full or failing: waits for room, or retries every `retryMs` while the disk fails. */
-  private async archiveWaiting(encoded: EncodedMessage): Promise<void> {
+  private async archiveWaiting(encoded: Encoded): Promise<void> {
     for (;;) {
       if (this.opts.writer.tryAppendLine(encoded.line)) break;
       try {
@@ -108,10 +130,10 @@ export class Receiver {
       }
     }
     this.waitingForDisk = false;
-    this.accepted(encoded.message);
+    this.accepted(encoded.record);
   }
 
-  private accepted(msg: ArchiveMessage): void {
+  private accepted(msg: ReceivedRecord): void {
     this.seq++;
     this.opts.stats.archived++;
     this.archived.push(msg);

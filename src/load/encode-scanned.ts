@@ -6,8 +6,10 @@
  */
 import {
   ABSENT, ALT, AZ, AZI, CANONICAL, F1_FREQ, F1_MAG, FREQ, FREQ2, FREQ3, FREQ4, HEIGHT, LAT, LONG, MAG, MAG2, MAG3, MAG4, OTHER_NUMBER, REV, SEQ,
-  TAMB, TSKY, WDBM, type ScannedValues,
+  STRING, TAMB, TSKY, TSTAMP, WDBM, type ScannedValues,
 } from '../model/scanned-values.js';
+import { scannedName } from '../model/scan-payload.js';
+import { isoBytesMs, MAX_FUTURE_MS, MIN_TSTAMP_MS, parseTstampMs } from '../model/timestamp.js';
 import { SEQ_MAX, SMALLINT_MAX, SMALLINT_MIN } from '../model/schemas.js';
 import type { LoadSource, TimestampSource } from '../model/types.js';
 import { latin1 } from '../util/bytes.js';
@@ -101,4 +103,26 @@ export function encodeScanned(
     at = putColumn(buf, at, text, f, slot === FREQ ? freq : slot === MAG ? mag : slot === AZ && f.state[AZ] < CANONICAL ? AZI : slot); // "az" wins over "azi"
   }
   return placedRow(name, ms, saturated, at);
+}
+
+/** A payload's `tstamp` in bytes [from, to): the common forms without a string, the others through parseTstampMs. */
+function tstampMs(b: Buffer, from: number, to: number): number | null {
+  const t = isoBytesMs(b, from, to);
+  return t === t ? t : parseTstampMs(latin1(b, from, to));
+}
+
+/**
+ * The COPY row of a reading payload scanned in `text` and received at `rxMs` (epoch ms), as the generic
+ * path (reading.ts) builds it: its own `tstamp` when it has one, else the receipt time; the payload's name,
+ * normalised. null when the generic path must decide (a time it refuses, a value that does not fit).
+ */
+export function encodeScannedReading(text: Buffer, f: ScannedValues, rxMs: number): EncodedReading | null {
+  let ms = rxMs;
+  const own = f.state[TSTAMP] === STRING && f.end[TSTAMP] > f.start[TSTAMP];
+  if (own) {
+    const t = tstampMs(text, f.start[TSTAMP], f.end[TSTAMP]);
+    if (t === null || t < MIN_TSTAMP_MS || t - rxMs > MAX_FUTURE_MS) return null;
+    ms = t;
+  }
+  return encodeScanned(text, f, scannedName(text, f), ms, own ? 'publisher' : 'subscriber', 'mqtt');
 }

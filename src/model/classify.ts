@@ -42,19 +42,11 @@ export function classifyMessage(msg: ArchiveMessage, opts?: ClassifyOptions): Cl
 
   // 1. topic, without allocating unless it names a photometer.
   let kind = TopicKind.Unknown;
-  let nameEnd = -1;
   const plen = prefix.length;
-  if (typeof topic === 'string' && topic.length > plen + 1 && topic.charCodeAt(plen) === 47 && topic.startsWith(prefix)) {
-    const rest = plen + 1;
-    if (topic.length === rest + REGISTER.length && topic.endsWith(REGISTER)) {
-      kind = TopicKind.Register;
-    } else {
-      const slash = topic.indexOf('/', rest);
-      if (slash > rest && topic.length - slash === READING_SUFFIX.length && topic.endsWith(READING_SUFFIX)) {
-        kind = TopicKind.Reading;
-        nameEnd = slash;
-      }
-    }
+  const nameEnd = readingNameEnd(topic, prefix);
+  if (nameEnd >= 0) kind = TopicKind.Reading;
+  else if (typeof topic === 'string' && topic.length === plen + 1 + REGISTER.length && topic.charCodeAt(plen) === 47 && topic.startsWith(prefix) && topic.endsWith(REGISTER)) {
+    kind = TopicKind.Register;
   }
   if (kind === TopicKind.Unknown) {
     return rejected(
@@ -78,6 +70,18 @@ export function classifyMessage(msg: ArchiveMessage, opts?: ClassifyOptions): Cl
   }
   const e = registerOrReject(payload, rx);
   return 'reason' in e ? rejected(e) : { kind: 'register', event: e };
+}
+
+/**
+ * For a reading topic `<prefix>/<name>/reading` (exactly three levels, non-empty name): the index of the
+ * slash after the name; -1 for any other topic.
+ */
+export function readingNameEnd(topic: unknown, prefix: string): number {
+  if (typeof topic !== 'string') return -1;
+  const rest = prefix.length + 1;
+  if (topic.length <= rest || topic.charCodeAt(rest - 1) !== 47 || !topic.startsWith(prefix)) return -1;
+  const slash = topic.indexOf('/', rest);
+  return slash > rest && topic.length - slash === READING_SUFFIX.length && topic.endsWith(READING_SUFFIX) ? slash : -1;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

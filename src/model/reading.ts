@@ -35,7 +35,7 @@ export function readingOrReject(payload: unknown, rx: Date, topicName: string | 
     const f3 = p.F3!;
     const f4 = p.F4!;
     return {
-      name: p.name.trim().toLowerCase(),
+      name: normalName(p.name),
       tstamp,
       tstampSource: tstamp === rx ? 'subscriber' : 'publisher',
       seq: p.seq,
@@ -60,7 +60,7 @@ export function readingOrReject(payload: unknown, rx: Date, topicName: string | 
     };
   }
   return {
-    name: p.name.trim().toLowerCase(),
+    name: normalName(p.name),
     tstamp,
     tstampSource: tstamp === rx ? 'subscriber' : 'publisher',
     seq: p.seq,
@@ -83,6 +83,21 @@ export function readingOrReject(payload: unknown, rx: Date, topicName: string | 
     mag4: null,
     loadSource: 'mqtt',
   };
+}
+
+/** Normalised names by spelling: one shared string per photometer instead of one per row. */
+const names = new Map<string, string>();
+const MAX_NAMES = 100_000;
+
+/** A payload's photometer name as readings store it: trimmed, lower case. */
+export function normalName(raw: string): string {
+  let n = names.get(raw);
+  if (n === undefined) {
+    n = raw.trim().toLowerCase();
+    if (names.size >= MAX_NAMES) names.clear();
+    names.set(raw, n);
+  }
+  return n;
 }
 
 function validationReject(payload: unknown, rx: Date, topicName: string | null): Reject {

@@ -22,7 +22,8 @@ import { SEQ_MAX, SMALLINT_MAX, SMALLINT_MIN } from './schemas.js';
 const QUOTE = 0x22, BACKSLASH = 0x5c, MINUS = 0x2d;
 const OPEN = 0x7b, CLOSE = 0x7d, COMMA = 0x2c, COLON = 0x3a;
 
-function skipBlanks(s: Uint8Array, i: number, end: number): number {
+/** The index of the first byte from `i` that is not JSON whitespace (or `end`). */
+export function skipBlanks(s: Uint8Array, i: number, end: number): number {
   while (i < end) {
     const c = s[i];
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;

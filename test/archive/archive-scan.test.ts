@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { scanArchiveReading } from '../../src/archive/archive-scan.js';
 import { colsText, readingOf } from '../../src/load/encoded.js';
-import { BASES, envelope, generic, PREFIX } from './line-arbitraries.js';
+import { BASES, envelope, generic, PREFIX, spell, type Choices } from './line-arbitraries.js';
 
 
 
@@ -35,60 +35,6 @@ function assertSame(bytes: Buffer): boolean {
 /** The writer's layout around a payload spelled by `spell`. */
 const writerLine = (e: Record<string, unknown>, c: Choices) =>
   `{"rx":${JSON.stringify(e.rx)},"topic":${JSON.stringify(e.topic)},"qos":${e.qos},"retain":${e.retain},"payload":${spell(e.payload, c)}}`;
-
-/** Choices that `spell` draws from, fixed per line by fast-check. */
-type Choices = number[];
-/** One of 0…n-1, 0 (the usual spelling) three times out of four. */
-const pick = (c: Choices, n: number) => {
-  const r = (c.length ? c.shift()! : 0) % (4 * n);
-  return r < n ? r : 0;
-};
-
-const BLANKS = ['', '', '', ' ', '\t', ' \r\n '];
-/** JSON text of `v` with optional blanks, other spellings of numbers and escaped characters. */
-function spell(v: unknown, c: Choices): string {
-  const blank = () => BLANKS[pick(c, BLANKS.length)];
-  if (typeof v === 'number') return blank() + spellNumber(v, pick(c, 8)) + blank();
-  if (typeof v === 'string') return blank() + spellString(v, pick(c, 6)) + blank();
-  if (Array.isArray(v)) return `[${v.map((x) => spell(x, c)).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v);
-    const extra = pick(c, 10);
-    const zeroed = extra === 5 ? entries.findIndex(([, x]) => typeof x === 'number') : -1; // a value 0, spelled 0, -0, 0.0…
-    if (zeroed >= 0) entries[zeroed][1] = 0;
-    const parts = entries.map(([k, x]) => `${blank()}${spellString(k, pick(c, 6))}${blank()}:${spell(x, c)}`);
-    if (extra === 1 && entries.length) parts.push(`"${entries[0][0]}":7`); // duplicate key: JSON.parse keeps the last
-    if (extra === 2) parts.push('"note":"caf\u00e9 \\"x\\" \\u00e9"');
-    if (extra === 3) parts.push('"nested":{"a":[1,2]}');
-    if (extra === 4) parts.push('"flag":true,"off":false,"none":null');
-    return `{${parts.join(',')}}`;
-  }
-  return blank() + JSON.stringify(v) + blank();
-}
-
-function spellNumber(v: number, how: number): string {
-  if (!Number.isFinite(v)) return String(v === Infinity ? '1e400' : v === -Infinity ? '-1e400' : 'NaN');
-  switch (how) {
-    case 1:
-      return Number.isInteger(v) ? `${v}.0` : String(v);
-    case 2:
-      return v.toExponential();
-    case 3:
-      return v.toExponential().toUpperCase().replace('E+', 'E');
-    case 4:
-      return v === 0 ? '-0' : v.toFixed(Math.min(20, Math.max(0, 10 - Math.floor(Math.log10(Math.abs(v) + 1)))));
-    case 5:
-      return v === Math.trunc(v) && Math.abs(v) < 1e15 ? `0${v}` : String(v); // invalid JSON: leading zero
-    default:
-      return JSON.stringify(v);
-  }
-}
-
-function spellString(s: string, how: number): string {
-  if (how === 1 && s.length > 0) return JSON.stringify(s).replace(/^"(.)/, (_, ch: string) => `"\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  if (how === 2 && s.length > 0) return `"${s.slice(0, 1)}\\/${s.slice(1)}"`; // a different string
-  return JSON.stringify(s);
-}
 
 test('scan: the writer lines of TESS-W and TESS4C readings are scanned and encode exactly what the generic path does', () => {
   for (const p of BASES) {
