@@ -85,6 +85,8 @@ export class DatabaseWait {
   /** Waits until the database answers again; throws `DatabaseUnavailable` once the budget is spent. */
   async recover(err: unknown): Promise<void> {
     if (this.gaveUp) throw this.gaveUp;
+    // A connection cut during an outage that is already over (another file noticed it first): nothing to wait for.
+    if (!this.outage && (await this.reachable())) return;
     this.outage ??= this.startOutage(errorMessage(err));
     await this.outage.done;
   }

@@ -158,13 +158,18 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     };
     const flush = (rows: EncodedReading[], last: boolean) =>
       afterRegistryChange().then(() => flushReadings(client, deps.loader, state, rejects, last, rows, waitFor(rows))).then(add);
+    let sawRegisters = false;
     for await (const batch of source.batches) {
       result.read += batch.lines;
       for (const r of batch.rejects) rejects.add(r);
       if (batch.registers.length > 0) {
-        await inflight;
-        await afterRegistryChange();
-        await applyRegisters(client, batch, state);
+        // Registered in turn with the loads queued before and after them; parsing goes on meanwhile.
+        sawRegisters = true;
+        const registering = batch;
+        await older;
+        older = inflight;
+        inflight = inflight.then(afterRegistryChange).then(() => applyRegisters(client, registering, state));
+        inflight.catch(() => undefined);
       }
       const rows = state.rows!;
       const first = rows.length;
@@ -180,8 +185,9 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       }
       deps.onRows?.(batch.lines);
     }
-    // All rows are parsed: the next file may start parsing while this one's last COPY runs.
-    deps.onLoaded?.(state.registryChanged);
+    // All rows are parsed: the next file may start parsing while this one's last COPY runs (its
+    // registrations may still be queued: any register event counts as a change for the next file).
+    deps.onLoaded?.(state.registryChanged || sawRegisters);
     await inflight;
     await flush(state.rows!, true);
     await refreshDaylight(client, daylight, claims);
