@@ -180,7 +180,7 @@ export const configSchema = {
       batch_ms: int(1000, 10),
       stats_s: int(3600, 1),
       metrics_port: int(0, 0, 65535),
-      max_queue_rows: int(50_000, 1000),
+      max_queue_rows: int(100_000, 1000),
       catch_up_hours: int(48, 0, 24 * 366),
     }),
     ingest: section({
