@@ -30,7 +30,7 @@ const usual = fc.oneof(
   fc.integer({ min: 0, max: 99999 }).map((n) => String(n / 100)),
   fc.constant('0'),
 );
-const odd = fc.constantFrom('', ' 5', '5 ', '5.0', '19.50', '-0', '0.0', '1e3', '1E-46', '1e39', '+5', '.5', '5.', '007', 'None', 'abc', '1234567890123456', '0.0000001', '-12.5');
+const odd = fc.constantFrom('', ' 5', '5 ', '5.0', '19.50', '-0', '0.0', '1e3', '1E-46', '1e39', '1e400', '-1e400', '+5', '.5', '5.', '007', 'None', 'abc', '1234567890123456', '0.0000001', '-12.5');
 const value = fc.oneof({ weight: 6, arbitrary: usual }, { weight: 1, arbitrary: odd });
 const seq = fc.oneof({ weight: 6, arbitrary: fc.nat(100000).map(String) }, { weight: 1, arbitrary: fc.constantFrom('-3', '5.5', '6.0', '2147483648', '', 'x', '1e2') });
 

@@ -54,7 +54,11 @@ export function scanIdaLine(b: Buffer, from: number, end: number, cols: IdaColum
       const slot = cols.slots[i];
       if (slot >= 0) out.set(slot, scannedNumber.state, start, stop);
       const channel = cols.zpChannel[i];
-      if (channel >= 0) zps[channel] = Number(latin1(b, start, stop));
+      if (channel >= 0) {
+        const zp = Number(latin1(b, start, stop));
+        if (!Number.isFinite(zp)) return Number.NaN; // 1e400: the general path rejects the line
+        zps[channel] = zp;
+      }
     }
     start = stop + 1;
   }
