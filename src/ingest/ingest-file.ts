@@ -17,7 +17,7 @@ import type { DatabaseWait } from './db-wait.js';
 import type { Predecessor } from './overlap.js';
 import { markRereadPending } from './pending.js';
 import type { RegistryCache } from './registry-cache.js';
-import { openSource, type FileKind, type SourceOptions } from './sources/index.js';
+import { openSource, type FileKind, type SourceBatch, type SourceOptions } from './sources/index.js';
 
 export interface FileToIngest {
   originId: number;
@@ -143,12 +143,27 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     // third transaction holds, which waits for one of ours); names still locked then just get the
     // full refresh.
     let previous = deps.daylightEdges ? deps.previous : undefined;
+    // After the file before changed the registry, this file's snapshot of it is stale: it is taken again
+    // once that file is finished, by this file's own registrations or else before its first load.
     let registryFrom = deps.previous?.registryChanged ? deps.previous.done : undefined;
+    let staleRegistry = false;
     const afterRegistryChange = async (): Promise<void> => {
       if (registryFrom === undefined) return;
       const from = registryFrom;
       registryFrom = undefined;
       await from;
+      staleRegistry = true;
+    };
+    const register = async (registering: SourceBatch): Promise<void> => {
+      await afterRegistryChange();
+      const before = state.attribution;
+      await applyRegisters(client, registering, state);
+      if (state.attribution !== before) staleRegistry = false; // it loaded a new snapshot
+    };
+    const freshRegistry = async (): Promise<void> => {
+      await afterRegistryChange();
+      if (!staleRegistry) return;
+      staleRegistry = false;
       state.attribution = await deps.registry.current(client);
     };
     const waitFor = (rows: EncodedReading[]): Promise<unknown> | undefined => {
@@ -157,7 +172,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       return p && sharesName(rows, p.names) ? p.done : undefined;
     };
     const flush = (rows: EncodedReading[], last: boolean) =>
-      afterRegistryChange().then(() => flushReadings(client, deps.loader, state, rejects, last, rows, waitFor(rows))).then(add);
+      freshRegistry().then(() => flushReadings(client, deps.loader, state, rejects, last, rows, waitFor(rows))).then(add);
     let sawRegisters = false;
     for await (const batch of source.batches) {
       result.read += batch.lines;
@@ -168,7 +183,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
         const registering = batch;
         await older;
         older = inflight;
-        inflight = inflight.then(afterRegistryChange).then(() => applyRegisters(client, registering, state));
+        inflight = inflight.then(() => register(registering));
         inflight.catch(() => undefined);
       }
       const rows = state.rows!;
