@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import type { Reading } from '../model/types.js';
-import type { ReadingLoader, BatchCounts, Attribution } from '../load/loader.js';
+import type { ReadingLoader, BatchCounts, Attribution, Built } from '../load/loader.js';
 import type { RejectCounter } from '../load/rejects.js';
 import { rebuildRegistry, recordRegisterEvents, loadRegistrySnapshot } from '../registry/index.js';
 import { tentativeDaylightRows, type DaylightRanges } from '../filter/daylight.js';
@@ -49,19 +49,52 @@ export async function flushReadings(
   last = true,
   /** The rows to load, taken from `state.rows` by the caller; by default `state.rows` (emptied). */
   taken?: EncodedReading[],
-  /** What the claim and the COPY must wait for (ReadingLoader#loadEncoded); the batch is built meanwhile. */
-  ready?: Promise<unknown>,
 ): Promise<BatchCounts> {
   const rows = taken ?? state.rows ?? [];
   if (taken === undefined && state.rows) state.rows = [];
+  return loadPrepared(client, loader, state, rejects, prepareReadings(loader, state, rows, last, false));
+}
+
+/** A batch's rows with their tentative daylight flags and, when asked for, its COPY text being built ahead. */
+export interface PreparedReadings {
+  rows: EncodedReading[];
+  flags: Uint8Array | undefined;
+  prebuilt: Promise<Built | undefined> | undefined;
+}
+
+/**
+ * The Node side of loading a batch, done when the batch is taken (batches in order): its flags, and with
+ * `prebuild` its COPY text (ReadingLoader#prebuild), so that only the gate and the database wait for
+ * what the batch waits for (loadPrepared's `ready`, the registry).
+ */
+export function prepareReadings(loader: ReadingLoader, state: BatchState, rows: EncodedReading[], last: boolean, prebuild: boolean): PreparedReadings {
   for (const r of state.pending) rows.push(encodedFromReading(r));
   state.pending = [];
+  let flags: Uint8Array | undefined;
+  if (state.daylight && rows.length > 0) flags = (state.guess ? state.guess.flags(rows, last) : tentativeDaylightRows(rows)) ?? new Uint8Array(rows.length);
+  let prebuilt: Promise<Built | undefined> | undefined;
+  if (prebuild && rows.length > 0) {
+    prebuilt = loader.prebuild(rows, flags, state.daylight !== undefined && state.guess !== undefined && state.claims !== undefined);
+    prebuilt.catch(() => undefined); // awaited by loadPrepared; a batch never loaded (the file failed) must not leave it unhandled
+  }
+  return { rows, flags, prebuilt };
+}
+
+/** Loads a prepared batch. `ready`: what the claim and the COPY must wait for (ReadingLoader#loadEncoded). */
+export async function loadPrepared(
+  client: pg.ClientBase,
+  loader: ReadingLoader,
+  state: BatchState,
+  rejects: RejectCounter,
+  p: PreparedReadings,
+  ready?: Promise<unknown>,
+): Promise<BatchCounts> {
+  const { rows } = p;
   if (rows.length === 0) return { inserted: 0, duplicates: 0, rejected: 0 };
-  if (!state.daylight) return loader.loadEncoded(client, rows, state.attribution, rejects, undefined, undefined, ready);
-  const flags = (state.guess ? state.guess.flags(rows, last) : tentativeDaylightRows(rows)) ?? new Uint8Array(rows.length);
+  if (!state.daylight) return loader.loadEncoded(client, rows, state.attribution, rejects, undefined, undefined, ready, p.prebuilt);
   const claims = state.guess ? state.claims : undefined;
   if (claims) claims.spoil(state.guess!.wrong);
-  const counts = await loader.loadEncoded(client, rows, state.attribution, rejects, flags, claims, ready);
+  const counts = await loader.loadEncoded(client, rows, state.attribution, rejects, p.flags, claims, ready, p.prebuilt);
   // Flags can only change around readings that were stored now (all duplicates: nothing to recompute).
   if (counts.inserted > 0) state.daylight.addRows(rows);
   return counts;

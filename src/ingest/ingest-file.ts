@@ -12,7 +12,7 @@ import { errorMessage } from '../util/errors.js';
 import { DaylightRanges, refreshDaylight } from '../filter/daylight.js';
 import { DaylightGuess } from '../filter/daylight-guess.js';
 import { DaylightClaims } from '../filter/daylight-claims.js';
-import { applyRegisters, flushReadings, type BatchState } from './apply-batch.js';
+import { applyRegisters, loadPrepared, prepareReadings, type BatchState, type PreparedReadings } from './apply-batch.js';
 import type { DatabaseWait } from './db-wait.js';
 import type { Predecessor } from './overlap.js';
 import { markRereadPending } from './pending.js';
@@ -171,8 +171,10 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       previous = undefined;
       return p && sharesName(rows, p.names) ? p.done : undefined;
     };
-    const flush = (rows: EncodedReading[], last: boolean) =>
-      freshRegistry().then(() => flushReadings(client, deps.loader, state, rejects, last, rows, waitFor(rows))).then(add);
+    // A batch is prepared (flags, COPY text) when it is taken; only its gate and load wait in the queue.
+    const prepare = (rows: EncodedReading[], last: boolean) => prepareReadings(deps.loader, state, rows, last, true);
+    const load = (p: PreparedReadings) =>
+      freshRegistry().then(() => loadPrepared(client, deps.loader, state, rejects, p, waitFor(p.rows))).then(add);
     let sawRegisters = false;
     for await (const batch of source.batches) {
       result.read += batch.lines;
@@ -195,7 +197,8 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
         await older;
         state.rows = [];
         older = inflight;
-        inflight = inflight.then(() => flush(rows, false));
+        const prepared = prepare(rows, false);
+        inflight = inflight.then(() => load(prepared));
         inflight.catch(() => undefined); // awaited below; this only stops it counting as unhandled meanwhile
       }
       deps.onRows?.(batch.lines);
@@ -203,8 +206,10 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     // All rows are parsed: the next file may start parsing while this one's last COPY runs (its
     // registrations may still be queued: any register event counts as a change for the next file).
     deps.onLoaded?.(state.registryChanged || sawRegisters);
+    const lastBatch = prepare(state.rows!, true);
+    state.rows = [];
     await inflight;
-    await flush(state.rows!, true);
+    await load(lastBatch);
     await refreshDaylight(client, daylight, claims);
     registryChanged = state.registryChanged;
     const stats = source.stats();

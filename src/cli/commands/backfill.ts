@@ -3,7 +3,7 @@ import { runInventory } from '../../inventory/run.js';
 import { UserError } from '../../util/errors.js';
 import { createContext, withCommonOptions, withDatabase } from '../context.js';
 import { printInventorySummary } from '../report.js';
-import { addIngestOptions, jobsOf, runIngestCommand, type IngestOptions } from './ingest.js';
+import { addIngestOptions, ingestPoolSize, jobsOf, runIngestCommand, type IngestOptions } from './ingest.js';
 
 export function backfillCommand(): Command {
   const cmd = addIngestOptions(new Command('backfill').description('inventory then ingest in one command'));
@@ -18,7 +18,7 @@ export function backfillCommand(): Command {
         if (!opts.json && !opts.quiet) printInventorySummary(inventory);
         await runIngestCommand(ctx, db, opts);
       },
-      jobsOf(ctx, opts) + 2,
+      ingestPoolSize(jobsOf(ctx, opts)),
     );
   });
 }

@@ -35,8 +35,17 @@ export function ingestCommand(): Command {
   return withCommonOptions(cmd, { json: true }).action(async (overrides: string[], opts: IngestOptions) => {
     const ctx = createContext(opts, overrides);
     if (ctx.dumped) return;
-    await withDatabase(ctx, (db) => runIngestCommand(ctx, db, opts), 2 * jobsOf(ctx, opts) + 2); // each job overlaps two files (src/ingest/overlap.ts)
+    await withDatabase(ctx, (db) => runIngestCommand(ctx, db, opts), ingestPoolSize(jobsOf(ctx, opts)));
   });
+}
+
+/**
+ * Connections an ingest of `jobs` parallel jobs needs: each job overlaps two files, each in its own
+ * transaction (src/ingest/overlap.ts), and new photometer names are committed on a connection of their own
+ * (src/load/names.ts) while those transactions wait: too few, and the files wait for each other.
+ */
+export function ingestPoolSize(jobs: number): number {
+  return 2 * jobs + 2;
 }
 
 export function jobsOf(ctx: Context, opts: IngestOptions): number {
