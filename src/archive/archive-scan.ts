@@ -1,12 +1,12 @@
 /**
  * The fastest path of archive ingest: an archive line exactly as the live writer writes it
- * (encode-received.ts), holding a plain TESS-W reading, scanned as bytes — never decoded to a string,
- * never JSON.parse'd — into its COPY row:
+ * (encode-received.ts), holding a plain TESS-W or TESS4C reading, scanned as bytes — never decoded to
+ * a string, never JSON.parse'd — into its COPY row:
  *
  *   {"rx":"<24 characters>","topic":"<prefix>/<name>/reading","qos":<0-2>,"retain":false,"payload":{…}}
  *
  * The payload is scanned by src/model/scan-payload.ts and encoded by src/load/encode-scanned.ts. Any
- * other line — another layout, a retained message, TESS4C, anything unusual in the payload — returns
+ * other line — another layout, a retained message, anything unusual in the payload — returns
  * null and takes the JSON.parse paths (archive-fast.ts, then decode-line.ts → classify.ts).
  */
 import { encodeScannedReading } from '../load/encode-scanned.js';
@@ -16,10 +16,10 @@ import { ScannedValues } from '../model/scanned-values.js';
 import { isoBytesMs } from '../model/timestamp.js';
 import { bytesAre } from '../util/bytes.js';
 
-const HEAD = '{"rx":"';
-const TOPIC = '","topic":"';
-const READING_QOS = '/reading","qos":';
-const NOT_RETAINED = ',"retain":false,"payload":';
+const HEAD = Buffer.from('{"rx":"');
+const TOPIC = Buffer.from('","topic":"');
+const READING_QOS = Buffer.from('/reading","qos":');
+const NOT_RETAINED = Buffer.from(',"retain":false,"payload":');
 const RX_AT = HEAD.length;
 const TOPIC_AT = RX_AT + 24 + TOPIC.length;
 
@@ -28,12 +28,6 @@ const scanned = new ScannedValues();
 export let lastScannedRxMs = 0;
 let prefixText = '';
 let prefixBytes = Buffer.alloc(0);
-
-function startsWithBytes(b: Uint8Array, at: number, end: number, word: Buffer): boolean {
-  if (at + word.length > end) return false;
-  for (let k = 0; k < word.length; k++) if (b[at + k] !== word[k]) return false;
-  return true;
-}
 
 /** The index after the photometer name of the topic starting at `at` (`<name>/reading`), or -1. */
 function topicNameEnd(b: Uint8Array, at: number, end: number): number {
@@ -53,7 +47,7 @@ export function scanArchiveReading(b: Buffer, from: number, end: number, topicPr
     prefixBytes = Buffer.from(topicPrefix, 'utf8');
   }
   const topicAt = from + TOPIC_AT;
-  if (!bytesAre(b, from, end, HEAD) || !bytesAre(b, from + RX_AT + 24, end, TOPIC) || !startsWithBytes(b, topicAt, end, prefixBytes)) return null;
+  if (!bytesAre(b, from, end, HEAD) || !bytesAre(b, from + RX_AT + 24, end, TOPIC) || !bytesAre(b, topicAt, end, prefixBytes)) return null;
   const nameAt = topicAt + prefixBytes.length + 1;
   if (b[nameAt - 1] !== 0x2f) return null;
   let i = topicNameEnd(b, nameAt, end);

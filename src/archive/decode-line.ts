@@ -30,20 +30,16 @@ function digits(s: string, from: number, to: number): number {
  * (about 5× faster than `new Date(string)`, which matters at 400k lines/s).
  */
 export function parseRxMs(s: string): number {
-  return s.length === 24 ? rxMsAt(s, 0) : NaN;
-}
-
-function rxMsAt(s: string, at: number): number {
-  if (s.charCodeAt(at + 10) === 0x54 && s.charCodeAt(at + 23) === 0x5a && s.charCodeAt(at + 19) === 0x2e) {
-    const y = digits(s, at, at + 4);
-    const mo = digits(s, at + 5, at + 7);
-    const d = digits(s, at + 8, at + 10);
-    const h = digits(s, at + 11, at + 13);
-    const mi = digits(s, at + 14, at + 16);
-    const sec = digits(s, at + 17, at + 19);
-    const ms = digits(s, at + 20, at + 23);
+  if (s.length === 24 && s.charCodeAt(10) === 0x54 && s.charCodeAt(23) === 0x5a && s.charCodeAt(19) === 0x2e) {
+    const y = digits(s, 0, 4);
+    const mo = digits(s, 5, 7);
+    const d = digits(s, 8, 10);
+    const h = digits(s, 11, 13);
+    const mi = digits(s, 14, 16);
+    const sec = digits(s, 17, 19);
+    const ms = digits(s, 20, 23);
     if (
-      s.charCodeAt(at + 4) === 0x2d && s.charCodeAt(at + 7) === 0x2d && s.charCodeAt(at + 13) === 0x3a && s.charCodeAt(at + 16) === 0x3a &&
+      s.charCodeAt(4) === 0x2d && s.charCodeAt(7) === 0x2d && s.charCodeAt(13) === 0x3a && s.charCodeAt(16) === 0x3a &&
       y >= 100 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo) && h <= 23 && mi <= 59 && sec <= 59
     ) {
       return Date.UTC(y, mo - 1, d, h, mi, sec, ms);

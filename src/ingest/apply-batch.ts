@@ -74,7 +74,7 @@ export function prepareReadings(loader: ReadingLoader, state: BatchState, rows: 
   if (state.daylight && rows.length > 0) flags = (state.guess ? state.guess.flags(rows, last) : tentativeDaylightRows(rows)) ?? new Uint8Array(rows.length);
   let prebuilt: Promise<Built | undefined> | undefined;
   if (prebuild && rows.length > 0) {
-    prebuilt = loader.prebuild(rows, flags, state.daylight !== undefined && state.guess !== undefined && state.claims !== undefined);
+    prebuilt = loader.prebuild(rows, flags, claimsOf(state) !== undefined);
     prebuilt.catch(() => undefined); // awaited by loadPrepared; a batch never loaded (the file failed) must not leave it unhandled
   }
   return { rows, flags, prebuilt };
@@ -92,10 +92,15 @@ export async function loadPrepared(
   const { rows } = p;
   if (rows.length === 0) return { inserted: 0, duplicates: 0, rejected: 0 };
   if (!state.daylight) return loader.loadEncoded(client, rows, state.attribution, rejects, undefined, undefined, ready, p.prebuilt);
-  const claims = state.guess ? state.claims : undefined;
+  const claims = claimsOf(state);
   if (claims) claims.spoil(state.guess!.wrong);
   const counts = await loader.loadEncoded(client, rows, state.attribution, rejects, p.flags, claims, ready, p.prebuilt);
   // Flags can only change around readings that were stored now (all duplicates: nothing to recompute).
   if (counts.inserted > 0) state.daylight.addRows(rows);
   return counts;
+}
+
+/** The claims a batch of this transaction is loaded with (edge-only daylight refresh), if any. */
+function claimsOf(state: BatchState): DaylightClaims | undefined {
+  return state.daylight && state.guess ? state.claims : undefined;
 }

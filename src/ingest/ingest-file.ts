@@ -138,6 +138,12 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     // for the other's hiccups.
     let inflight: Promise<unknown> = Promise.resolve();
     let older: Promise<unknown> = Promise.resolve();
+    /** Queues a step of the file's database work behind the others (after `await older`: at most two wait). */
+    const queue = (step: () => Promise<unknown>): void => {
+      older = inflight;
+      inflight = inflight.then(step);
+      inflight.catch(() => undefined); // awaited below; this only stops it counting as unhandled meanwhile
+    };
     // Only the first COPY may wait for the file before: once this file holds claims, waiting for that
     // file outside Postgres could close a cycle Postgres cannot see (that file waiting for a lock a
     // third transaction holds, which waits for one of ours); names still locked then just get the
@@ -182,11 +188,8 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       if (batch.registers.length > 0) {
         // Registered in turn with the loads queued before and after them; parsing goes on meanwhile.
         sawRegisters = true;
-        const registering = batch;
         await older;
-        older = inflight;
-        inflight = inflight.then(() => register(registering));
-        inflight.catch(() => undefined);
+        queue(() => register(batch));
       }
       const rows = state.rows!;
       const first = rows.length;
@@ -196,10 +199,8 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       if (rows.length >= deps.batchRows) {
         await older;
         state.rows = [];
-        older = inflight;
         const prepared = prepare(rows, false);
-        inflight = inflight.then(() => load(prepared));
-        inflight.catch(() => undefined); // awaited below; this only stops it counting as unhandled meanwhile
+        queue(() => load(prepared));
       }
       deps.onRows?.(batch.lines);
     }

@@ -20,6 +20,7 @@ import {
 import { SEQ_MAX, SMALLINT_MAX, SMALLINT_MIN } from './schemas.js';
 
 const QUOTE = 0x22, BACKSLASH = 0x5c, MINUS = 0x2d;
+const NULL_WORD = Buffer.from('null'), TRUE_WORD = Buffer.from('true'), FALSE_WORD = Buffer.from('false');
 const OPEN = 0x7b, CLOSE = 0x7d, COMMA = 0x2c, COLON = 0x3a;
 
 /** The index of the first byte from `i` that is not JSON whitespace (or `end`). */
@@ -171,10 +172,10 @@ export function scanReadingPayload(s: Uint8Array, from: number, end: number, out
         if (isInt && canonical && (!integral || !intFits(slot, value))) return -1;
         out.set(slot, scannedNumber.state, i, next);
       }
-    } else if (c === 0x6e && bytesAre(s, i, end, 'null')) {
+    } else if (c === 0x6e && bytesAre(s, i, end, NULL_WORD)) {
       next = i + 4;
       if (slot >= 0) state[slot] = NULL;
-    } else if ((c === 0x74 && bytesAre(s, i, end, 'true')) || (c === 0x66 && bytesAre(s, i, end, 'false'))) {
+    } else if ((c === 0x74 && bytesAre(s, i, end, TRUE_WORD)) || (c === 0x66 && bytesAre(s, i, end, FALSE_WORD))) {
       if (slot >= 0) return -1;
       next = i + (c === 0x74 ? 4 : 5);
     } else {
@@ -240,9 +241,9 @@ function skipScalar(s: Uint8Array, i: number, end: number): number {
   const c = s[i];
   if (c === QUOTE) return scanString(s, i, end, true);
   if (c === MINUS || isDigit(c)) return scanNumber(s, i, end);
-  if (c === 0x6e) return bytesAre(s, i, end, 'null') ? i + 4 : -1;
-  if (c === 0x74) return bytesAre(s, i, end, 'true') ? i + 4 : -1;
-  if (c === 0x66) return bytesAre(s, i, end, 'false') ? i + 5 : -1;
+  if (c === 0x6e) return bytesAre(s, i, end, NULL_WORD) ? i + 4 : -1;
+  if (c === 0x74) return bytesAre(s, i, end, TRUE_WORD) ? i + 4 : -1;
+  if (c === 0x66) return bytesAre(s, i, end, FALSE_WORD) ? i + 5 : -1;
   return -1;
 }
 

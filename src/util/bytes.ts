@@ -1,9 +1,9 @@
-/** Small helpers of the byte scanners (src/model/scan-payload.ts, src/archive/archive-scan.ts). */
+/** Small helpers of the byte scanners (src/model/scan-payload.ts, src/archive/archive-scan.ts, src/ingest/sources/ida-scan.ts). */
 
-/** Whether the bytes of `s` at `i` (before `end`) are the ASCII `word`. */
-export function bytesAre(s: Uint8Array, i: number, end: number, word: string): boolean {
+/** Whether the bytes of `s` at `i` (before `end`) are `word`'s. */
+export function bytesAre(s: Uint8Array, i: number, end: number, word: Uint8Array): boolean {
   if (i + word.length > end) return false;
-  for (let k = 0; k < word.length; k++) if (s[i + k] !== word.charCodeAt(k)) return false;
+  for (let k = 0; k < word.length; k++) if (s[i + k] !== word[k]) return false;
   return true;
 }
 

@@ -1,6 +1,6 @@
 /**
  * `.ndjson.gz` archives written by `tessdb live`: lines → encoded readings, register events and
- * rejects. Plain TESS-W readings in the writer's layout are scanned without JSON.parse
+ * rejects. Plain TESS-W and TESS4C readings in the writer's layout are scanned without JSON.parse
  * (src/archive/archive-scan.ts), other plain readings take the fast path (archive-fast.ts); every
  * other line is decoded and classified by the generic path, which alone decides rejects.
  */
