@@ -1,5 +1,5 @@
 /**
- * Claims for the edge-only daylight refresh of file ingest (sql/006): per batch, before its COPY, the
+ * Claims for the edge-only daylight refresh of file ingest (sql/006, sql/007): per batch, before its COPY, the
  * loader claims each name's time range; a name stays *clean* while every row of it in the transaction
  * went in by a plain COPY into a range that held no other rows, with the tentative flags of
  * src/filter/daylight-guess.ts holding. Then only the 3 rows on each side of the ends of its range can
@@ -8,8 +8,8 @@
  * gets the full `daylight_refresh` of sql/004.
  *
  * The edges are decided here: the loader's own first and last rows of the name (kept by the guess,
- * with the flags written for them) and the stored rows next to them (`daylight_neighbours`) make the
- * series around each end; the flags that differ are updated in one statement.
+ * with the flags written for them) and the stored rows next to them (read by the claim, under the
+ * name's lock) make the series around each end; the flags that differ are updated in one statement.
  */
 import type pg from 'pg';
 import { isoUtc } from '../util/iso-time.js';
@@ -27,12 +27,24 @@ export interface CleanRange {
   hi: number;
 }
 
+/** A stored row next to a claimed range (sql/007): its key as Postgres text, saturation and flag. */
+interface Neighbour {
+  tstamp: string;
+  saturated: boolean;
+  daylight: boolean | null;
+}
+
 interface Claim {
   id: number;
   lo: number;
   hi: number;
   clean: boolean;
+  /** The stored rows just before `lo` and just after `hi`, nearest first (read under the claim's lock). */
+  before: Neighbour[];
+  after: Neighbour[];
 }
+
+type ClaimRow = { name_id: number; place: 'l' | 'o' | 'b' | 'a'; tstamp: string | null; saturated: boolean | null; daylight: boolean | null };
 
 export class DaylightClaims {
   private readonly claims = new Map<string, Claim>();
@@ -41,18 +53,20 @@ export class DaylightClaims {
   constructor(readonly guess: DaylightGuess) {}
 
   /**
-   * Claims one batch's ranges (in the caller's transaction, before the COPY). Returns true when a range
-   * already holds stored rows: the batch may then contain duplicates.
+   * Claims one batch's ranges (in the caller's transaction, before the COPY) and reads the stored
+   * neighbours of the clean ones. Returns true when a range already holds stored rows: the batch may
+   * then contain duplicates.
    */
   async claim(client: pg.ClientBase, batch: BatchRanges): Promise<boolean> {
     const ids: number[] = [];
     const lo: string[] = [];
     const hi: string[] = [];
     const after: Array<string | null> = [];
+    const byId = new Map<number, Claim>();
     for (const [name, r] of batch) {
       let c = this.claims.get(name);
       if (c === undefined) {
-        this.claims.set(name, (c = { id: r.id, lo: r.lo, hi: r.hi, clean: true }));
+        this.claims.set(name, (c = { id: r.id, lo: r.lo, hi: r.hi, clean: true, before: [], after: [] }));
         after.push(null);
       } else {
         // Only the part after the earlier batches' rows is looked at; rows before it are ours.
@@ -60,19 +74,28 @@ export class DaylightClaims {
         if (r.lo <= c.hi) c.clean = false;
         c.lo = Math.min(c.lo, r.lo);
         c.hi = Math.max(c.hi, r.hi);
+        c.after = [];
       }
+      byId.set(r.id, c);
       ids.push(r.id);
       lo.push(isoUtc(r.lo));
       hi.push(isoUtc(r.hi));
     }
-    const { rows } = await client.query<{ name_id: number; locked: boolean; occupied: boolean }>(
-      'SELECT name_id, locked, occupied FROM daylight_claim($1::int[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[])',
+    const { rows } = await client.query<ClaimRow>(
+      'SELECT name_id, place, tstamp, saturated, daylight FROM daylight_claim($1::int[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[])',
       [ids, lo, hi, after],
     );
-    if (rows.length === 0) return false;
-    const spoiled = new Set(rows.map((r) => r.name_id));
-    for (const c of this.claims.values()) if (spoiled.has(c.id)) c.clean = false;
-    return rows.some((r) => r.occupied);
+    let occupied = false;
+    for (const r of rows) {
+      const c = byId.get(r.name_id)!;
+      if (r.place === 'l' || r.place === 'o') {
+        c.clean = false;
+        occupied ||= r.place === 'o';
+      } else {
+        (r.place === 'b' ? c.before : c.after).push({ tstamp: r.tstamp!, saturated: r.saturated!, daylight: r.daylight });
+      }
+    }
+    return occupied;
   }
 
   /** These names get the full refresh (rows not loaded by a plain COPY, a guess proved wrong…). */
@@ -92,13 +115,17 @@ export class DaylightClaims {
    * `daylight_refresh`). Returns the rows changed.
    */
   refreshEdges(client: pg.ClientBase): Promise<number> {
-    return refreshEdges(client, this.clean(), this.guess);
+    return refreshEdges(client, this.cleanClaims(), this.guess);
   }
 
   /** The clean names and their ranges. */
   clean(): CleanRange[] {
-    const out: CleanRange[] = [];
-    for (const [name, c] of this.claims) if (c.clean) out.push({ name, id: c.id, lo: c.lo, hi: c.hi });
+    return this.cleanClaims().map(({ name, c }) => ({ name, id: c.id, lo: c.lo, hi: c.hi }));
+  }
+
+  private cleanClaims(): Array<{ name: string; c: Claim }> {
+    const out: Array<{ name: string; c: Claim }> = [];
+    for (const [name, c] of this.claims) if (c.clean) out.push({ name, c });
     return out;
   }
 }
@@ -114,37 +141,26 @@ interface SeriesRow {
   candidate: boolean;
 }
 
-/** DaylightClaims#refreshEdges: the 3 stored rows on each side of each end and the name's own first and last 3 rows. */
-async function refreshEdges(client: pg.ClientBase, clean: readonly CleanRange[], guess: DaylightGuess): Promise<number> {
-  const list = clean.filter((c) => guess.ends.has(c.name));
-  if (list.length === 0) return 0;
-  const { rows } = await client.query<{ name_id: number; after: boolean; tstamp: string; saturated: boolean; daylight: boolean | null }>(
-    'SELECT name_id, after, tstamp, saturated, daylight FROM daylight_neighbours($1::int[], $2::timestamptz[], $3::timestamptz[])',
-    [list.map((c) => c.id), list.map((c) => isoUtc(c.lo)), list.map((c) => isoUtc(c.hi))],
-  );
-  const stored = new Map<number, { before: SeriesRow[]; after: SeriesRow[] }>();
-  for (const r of rows) {
-    let n = stored.get(r.name_id);
-    if (n === undefined) stored.set(r.name_id, (n = { before: [], after: [] }));
-    const side = r.after ? n.after : n.before; // nearest first
-    side.push({ saturated: r.saturated, current: r.daylight, key: r.tstamp, candidate: side.length < DAYLIGHT_HALF_WINDOW });
-  }
+/** DaylightClaims#refreshEdges: the stored neighbours the claims read and the name's own first and last rows. */
+async function refreshEdges(client: pg.ClientBase, clean: ReadonlyArray<{ name: string; c: Claim }>, guess: DaylightGuess): Promise<number> {
+  const stored = (n: Neighbour, k: number): SeriesRow => ({ saturated: n.saturated, current: n.daylight, key: n.tstamp, candidate: k < DAYLIGHT_HALF_WINDOW });
   const ids: number[] = [];
   const keys: string[] = [];
   const values: boolean[] = [];
-  for (const c of list) {
-    const ends = guess.ends.get(c.name)!;
-    const n = stored.get(c.id) ?? { before: [], after: [] };
-    const before = n.before.reverse();
+  for (const { name, c } of clean) {
+    const ends = guess.ends.get(name);
+    if (ends === undefined) continue;
+    const before = c.before.map(stored).reverse();
+    const after = c.after.map(stored);
     const own = (rowsOf: EdgeRow[], candidate: (k: number) => boolean): SeriesRow[] =>
       rowsOf.map((e, k) => ({ saturated: e.saturated, current: e.flag, key: isoUtc(e.ms), candidate: candidate(k) }));
     const all = union(ends.head, ends.tail);
     const series: SeriesRow[][] =
       ends.count === all.length
-        ? [[...before, ...own(all, () => true), ...n.after]]
+        ? [[...before, ...own(all, () => true), ...after]]
         : [
             [...before, ...own(ends.head, (k) => k < DAYLIGHT_HALF_WINDOW)],
-            [...own(ends.tail, (k) => k >= ends.tail.length - DAYLIGHT_HALF_WINDOW), ...n.after],
+            [...own(ends.tail, (k) => k >= ends.tail.length - DAYLIGHT_HALF_WINDOW), ...after],
           ];
     for (const s of series) {
       const flags = daylightFlags(s.map((r) => (r.saturated ? 0 : null)));

@@ -150,7 +150,10 @@ export class ReadingLoader {
     return { ok, names };
   }
 
-  /** The accepted rows as COPY text in large chunks, with the months they fall in and the first row's key. */
+  /**
+   * The accepted rows as COPY text in large chunks, in key order (see keyOrder), with the months they
+   * fall in and the first row's key.
+   */
   private build(rows: readonly EncodedReading[], ok: Uint8Array, rejects: RejectCounter | undefined, daylight: Uint8Array | undefined, withRanges: boolean): Built {
     const builder = new ByteChunks(CHUNK_BYTES);
     const months = new MonthSet();
@@ -162,7 +165,7 @@ export class ReadingLoader {
     let nameId = 0;
     let idBytes = NO_BYTES;
     const tail = daylight === undefined ? NEWLINE : undefined;
-    for (let i = 0; i < rows.length; i++) {
+    for (const i of keyOrder(rows, this.names)) {
       const r = rows[i];
       if (ok[i] === 0) {
         refused?.add(r.name);
@@ -221,4 +224,39 @@ export class ReadingLoader {
     );
     return rowCount ?? 0;
   }
+}
+
+/**
+ * Row indexes in readings key order: names by name_id, each name's rows by time (file order among
+ * equal times). An archive interleaves every photometer minute by minute; copied in that order each row
+ * lands on another leaf of the primary key, and the index insertions cost Postgres about half again
+ * as much as in key order (docs/performance.md). The names' ids must be resolved.
+ */
+export function keyOrder(rows: readonly EncodedReading[], names: NameIds): Uint32Array {
+  const groups = new Map<string, number[]>();
+  let name: string | undefined;
+  let list: number[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    if (rows[i].name !== name) {
+      name = rows[i].name;
+      let found = groups.get(name);
+      if (found === undefined) groups.set(name, (found = []));
+      list = found;
+    }
+    list.push(i);
+  }
+  const order = new Uint32Array(rows.length);
+  let k = 0;
+  const ids = [...groups.keys()].map((n) => ({ n, id: names.get(n) ?? 0 })).sort((a, b) => a.id - b.id);
+  for (const { n } of ids) {
+    const indexes = groups.get(n)!;
+    if (!inTimeOrder(rows, indexes)) indexes.sort((a, b) => rows[a].ms - rows[b].ms || a - b);
+    for (const i of indexes) order[k++] = i;
+  }
+  return order;
+}
+
+function inTimeOrder(rows: readonly EncodedReading[], indexes: readonly number[]): boolean {
+  for (let k = 1; k < indexes.length; k++) if (rows[indexes[k]].ms < rows[indexes[k - 1]].ms) return false;
+  return true;
 }
