@@ -66,6 +66,23 @@ export function tessdb(cliArgs: string[], env: NodeJS.ProcessEnv): Promise<Timed
   });
 }
 
+/**
+ * A CHECKPOINT before a measurement, so that none pays for the WAL the one before it wrote: a checkpoint
+ * falling inside a run makes Postgres log whole pages again and slowed `psql \copy` by up to half.
+ * Needs a superuser (or pg_checkpoint); without one the runs just stay noisier.
+ */
+export async function checkpoint(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('CHECKPOINT');
+  } catch {
+    /* not allowed: measured without */
+  } finally {
+    await client.end();
+  }
+}
+
 /** The baseline: `psql \copy` of COPY text rows into `<schema>.readings`; pg-copy-streams when there is no psql. */
 export async function baselineCopy(url: string, schema: string, copyFile: string): Promise<number> {
   const table = `"${schema}".readings`;

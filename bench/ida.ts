@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { baselineCopy, benchDatabase, numberOption as opt, OUT, tessdb } from './common.js';
+import { baselineCopy, benchDatabase, checkpoint, numberOption as opt, OUT, tessdb } from './common.js';
 
 const PHOTOMETERS = opt('photometers', 40);
 const DAYS = opt('days', 30);
@@ -124,13 +124,16 @@ async function main(): Promise<void> {
     const pool = new pg.Pool({ connectionString: url, options: '-c search_path=bench_ida_baseline' });
     await pool.query(`CREATE TABLE readings_202601 PARTITION OF readings FOR VALUES FROM ('2026-01-01') TO ('2026-02-01')`);
     await pool.end();
+    await checkpoint(url);
     const baselineSeconds = await baselineCopy(url, 'bench_ida_baseline', data.copyFile);
     const baselineRate = data.readings / baselineSeconds;
 
     await tessdb(['setup', '-q', 'database.schema=bench_ida'], env('bench_ida'));
     await tessdb(['inventory', '-q', 'database.schema=bench_ida', `data_dirs=['${data.dir}']`], env('bench_ida'));
     const batch = BATCH_ROWS > 0 ? [`ingest.batch_rows=${BATCH_ROWS}`] : [];
+    await checkpoint(url);
     const fresh = await tessdb(['ingest', '--json', '-q', `--jobs=${JOBS}`, 'database.schema=bench_ida', ...batch], env('bench_ida'));
+    await checkpoint(url);
     const reprocess = await tessdb(['ingest', '--json', '-q', '--reprocess', `--jobs=${JOBS}`, 'database.schema=bench_ida', ...batch], env('bench_ida'));
     const freshSummary = JSON.parse(fresh.stdout);
     const reSummary = JSON.parse(reprocess.stdout);

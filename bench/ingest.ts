@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { generateArchive } from '../scripts/generate-archive.js';
-import { baselineCopy, benchDatabase, numberOption as opt, OUT, tessdb } from './common.js';
+import { baselineCopy, benchDatabase, checkpoint, numberOption as opt, OUT, tessdb } from './common.js';
 
 const PHOTOMETERS = opt('photometers', 700);
 const DAYS = opt('days', 2);
@@ -54,12 +54,15 @@ async function main(): Promise<void> {
       await pool.query(`CREATE TABLE ${name} PARTITION OF readings FOR VALUES FROM ('${month}') TO ('${month}'::date + interval '1 month')`);
     }
     await pool.end();
+    await checkpoint(url);
     const baselineSeconds = await baselineCopy(url, 'bench_baseline', big.copyFile);
     const baselineRate = big.readings / baselineSeconds;
 
     await tessdb(['setup', '-q', 'database.schema=bench_tessdb'], env('bench_tessdb'));
     const inventory = await tessdb(['inventory', '-q', 'database.schema=bench_tessdb', dirs(big.dir)], env('bench_tessdb'));
+    await checkpoint(url);
     const fresh = await tessdb(['ingest', '--json', '-q', `--jobs=${JOBS}`, 'database.schema=bench_tessdb'], env('bench_tessdb'));
+    await checkpoint(url);
     const reprocess = await tessdb(['ingest', '--json', '-q', '--reprocess', `--jobs=${JOBS}`, 'database.schema=bench_tessdb'], env('bench_tessdb'));
     const freshSummary = JSON.parse(fresh.stdout);
     const reprocessSummary = JSON.parse(reprocess.stdout);
