@@ -61,6 +61,11 @@ export interface IngestConfig {
   db_retry_s: number;
   /** Recompute daylight flags only near the ends of what a file added, when nothing else is in its range (sql/006). */
   daylight_edges: boolean;
+  /**
+   * Whether a file's COMMIT waits for its WAL to be flushed. Off: a database crash may lose the last files'
+   * transactions whole (rows and ingest record together); the next run loads them again from the files.
+   */
+  synchronous_commit: boolean;
 }
 
 export interface RegistryConfig {
@@ -188,6 +193,7 @@ export const configSchema = {
       batch_rows: int(50_000, 100),
       db_retry_s: int(300, 0, 86_400),
       daylight_edges: { type: 'boolean', default: true },
+      synchronous_commit: { type: 'boolean', default: false },
     }),
     registry: section({
       require_authorisation: { type: 'boolean', default: false },

@@ -68,6 +68,8 @@ export interface IngestDeps {
   names?: Set<string>;
   /** Claim names for the edge-only daylight refresh (src/filter/daylight-claims.ts). */
   daylightEdges?: boolean;
+  /** false: the file's COMMIT does not wait for its WAL flush (config ingest.synchronous_commit); default true. */
+  synchronousCommit?: boolean;
 }
 
 /** Rejects that mean "the input was bad", as opposed to "not loaded by rule" (retained, unregistered…). */
@@ -123,7 +125,8 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
   };
   client.on('error', onLost);
   try {
-    await client.query('BEGIN');
+    // The files are the source: a crash losing the last commits only means loading those files again.
+    await client.query(deps.synchronousCommit === false ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
     const daylight = new DaylightRanges();
     const guess = new DaylightGuess();
     const claims = deps.daylightEdges ? new DaylightClaims(guess) : undefined;

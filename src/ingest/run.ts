@@ -66,6 +66,7 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
             dbWait,
             onLoaded: loaded,
             daylightEdges,
+            synchronousCommit: config.ingest.synchronous_commit,
             previous,
             names,
           }).catch((err: unknown) => {
