@@ -135,15 +135,16 @@ interface SeriesRow {
   saturated: boolean;
   /** The flag stored now; null = not computed. */
   current: boolean | null;
-  /** The row's tstamp as Postgres text (stored rows) or ISO (own rows, whole ms). */
-  key: string;
+  /** The row's tstamp as Postgres text (stored rows), else `ms` (own rows, written as ISO only if updated). */
+  key: string | null;
+  ms: number;
   /** Whether its flag may differ from `current` (within 3 rows of an end). */
   candidate: boolean;
 }
 
 /** DaylightClaims#refreshEdges: the stored neighbours the claims read and the name's own first and last rows. */
 async function refreshEdges(client: pg.ClientBase, clean: ReadonlyArray<{ name: string; c: Claim }>, guess: DaylightGuess): Promise<number> {
-  const stored = (n: Neighbour, k: number): SeriesRow => ({ saturated: n.saturated, current: n.daylight, key: n.tstamp, candidate: k < DAYLIGHT_HALF_WINDOW });
+  const stored = (n: Neighbour, k: number): SeriesRow => ({ saturated: n.saturated, current: n.daylight, key: n.tstamp, ms: 0, candidate: k < DAYLIGHT_HALF_WINDOW });
   const ids: number[] = [];
   const keys: string[] = [];
   const values: boolean[] = [];
@@ -153,7 +154,7 @@ async function refreshEdges(client: pg.ClientBase, clean: ReadonlyArray<{ name: 
     const before = c.before.map(stored).reverse();
     const after = c.after.map(stored);
     const own = (rowsOf: EdgeRow[], candidate: (k: number) => boolean): SeriesRow[] =>
-      rowsOf.map((e, k) => ({ saturated: e.saturated, current: e.flag, key: isoUtc(e.ms), candidate: candidate(k) }));
+      rowsOf.map((e, k) => ({ saturated: e.saturated, current: e.flag, key: null, ms: e.ms, candidate: candidate(k) }));
     const all = union(ends.head, ends.tail);
     const series: SeriesRow[][] =
       ends.count === all.length
@@ -169,7 +170,7 @@ async function refreshEdges(client: pg.ClientBase, clean: ReadonlyArray<{ name: 
         const flag = flags[p];
         if (s[p].current !== flag) {
           ids.push(c.id);
-          keys.push(s[p].key);
+          keys.push(s[p].key ?? isoUtc(s[p].ms));
           values.push(flag);
         }
       }
