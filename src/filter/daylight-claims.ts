@@ -44,7 +44,28 @@ interface Claim {
   after: Neighbour[];
 }
 
-type ClaimRow = { name_id: number; place: 'l' | 'o' | 'b' | 'a'; tstamp: string | null; saturated: boolean | null; daylight: boolean | null };
+type ClaimRow = { name_id: number; place: 'o' | 'b' | 'a'; tstamp: string | null; saturated: boolean | null; daylight: boolean | null };
+
+/**
+ * Per claimed range: 'o' when stored rows lie in the part not claimed before ((after, hi], or [lo, hi]
+ * for a first claim), else its neighbours, nearest first: 'b' the up to 6 stored rows before lo (first
+ * claims only), 'a' the up to 6 after hi.
+ */
+const AROUND = `
+SELECT u.id AS name_id, x.place, x.tstamp, x.saturated, x.daylight
+  FROM unnest($1::int[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[]) AS u(id, lo, hi, after)
+ CROSS JOIN LATERAL (SELECT coalesce((SELECT r.tstamp FROM readings r
+                      WHERE r.name_id = u.id AND r.tstamp > coalesce(u.after, u.lo - interval '1 microsecond')
+                      ORDER BY r.tstamp LIMIT 1) <= u.hi, false) AS occupied) AS o
+ CROSS JOIN LATERAL (
+      SELECT 'o'::"char" AS place, NULL::text AS tstamp, NULL::boolean AS saturated, NULL::boolean AS daylight WHERE o.occupied
+      UNION ALL
+      (SELECT 'b', r.tstamp::text, coalesce(r.mag = 0, false), r.daylight FROM readings r
+        WHERE NOT o.occupied AND u.after IS NULL AND r.name_id = u.id AND r.tstamp < u.lo ORDER BY r.tstamp DESC LIMIT 6)
+      UNION ALL
+      (SELECT 'a', r.tstamp::text, coalesce(r.mag = 0, false), r.daylight FROM readings r
+        WHERE NOT o.occupied AND r.name_id = u.id AND r.tstamp > u.hi ORDER BY r.tstamp LIMIT 6)
+ ) AS x`;
 
 export class DaylightClaims {
   private readonly claims = new Map<string, Claim>();
@@ -81,16 +102,17 @@ export class DaylightClaims {
       lo.push(isoUtc(r.lo));
       hi.push(isoUtc(r.hi));
     }
-    const { rows } = await client.query<ClaimRow>(
-      'SELECT name_id, place, tstamp, saturated, daylight FROM daylight_claim($1::int[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[])',
-      [ids, lo, hi, after],
-    );
+    // Sent together: the locks, then (a new statement, a new snapshot) what the ranges and their sides hold.
+    const locks = client.query<{ busy: number[] }>('SELECT daylight_lock($1::int[]) AS busy', [ids]);
+    const around = client.query<ClaimRow>({ name: 'tessdb_daylight_around', text: AROUND, values: [ids, lo, hi, after] });
+    const [{ rows: [{ busy }] }, { rows }] = await Promise.all([locks, around]);
+    for (const id of busy) byId.get(id)!.clean = false;
     let occupied = false;
     for (const r of rows) {
       const c = byId.get(r.name_id)!;
-      if (r.place === 'l' || r.place === 'o') {
+      if (r.place === 'o') {
         c.clean = false;
-        occupied ||= r.place === 'o';
+        occupied = true;
       } else {
         (r.place === 'b' ? c.before : c.after).push({ tstamp: r.tstamp!, saturated: r.saturated!, daylight: r.daylight });
       }
