@@ -77,13 +77,9 @@ export class ByteChunks {
       this.cut();
       if (size > this.buf.length) this.buf = Buffer.allocUnsafe(size);
     }
-    // head and tail are a few bytes (a name_id, a flag and a newline): a byte loop costs less than a copy call.
-    const buf = this.buf;
-    let at = this.used;
-    for (let k = 0; k < head.length; k++) buf[at++] = head[k];
-    at += body.copy(buf, at, start, end);
-    for (let k = 0; k < tail.length; k++) buf[at++] = tail[k];
-    this.used = at;
+    this.used += head.copy(this.buf, this.used);
+    this.used += body.copy(this.buf, this.used, start, end);
+    this.used += tail.copy(this.buf, this.used);
     this.rows++;
   }
 

@@ -51,7 +51,7 @@ async function nameId(name: string): Promise<number> {
   return (await db.pool.query('SELECT name_id FROM names WHERE name = $1', [name])).rows[0].name_id;
 }
 
-test('daylight_claim: a lock held by another transaction, rows in the range, the part claimed before', async () => {
+test('a daylight claim: a lock held by another transaction, rows in the range, the part claimed before', async () => {
   const a = await nameId('claim-a');
   const b = await nameId('claim-b');
   await db.pool.query(`SELECT tessdb_ensure_partition('202503')`);
