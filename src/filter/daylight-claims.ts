@@ -49,7 +49,9 @@ type ClaimRow = { name_id: number; place: 'o' | 'b' | 'a'; tstamp: string | null
 /**
  * Per claimed range: 'o' when stored rows lie in the part not claimed before ((after, hi], or [lo, hi]
  * for a first claim), else its neighbours, nearest first: 'b' the up to 6 stored rows before lo (first
- * claims only), 'a' the up to 6 after hi.
+ * claims only), 'a' the up to 6 after hi. Nearest first relies on the executor: a nested loop over the
+ * names, each name's branches appended in turn, each branch in its ORDER BY … LIMIT order (never a
+ * parallel plan: every branch is a parameterised index scan).
  */
 const AROUND = `
 SELECT u.id AS name_id, x.place, x.tstamp, x.saturated, x.daylight

@@ -124,6 +124,8 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     lost ??= err;
   };
   client.on('error', onLost);
+  /** The file's queued database work (see `queue` below); settled before the client is rolled back and released. */
+  let inflight: Promise<unknown> = Promise.resolve();
   try {
     // The files are the source: a crash losing the last commits only means loading those files again.
     await client.query(deps.synchronousCommit === false ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
@@ -139,7 +141,6 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     // While the next batch is read and classified, one batch may be loading and one more queued behind
     // it: file parsing (Node) and loading (the Postgres backend) then use both cores, and neither waits
     // for the other's hiccups.
-    let inflight: Promise<unknown> = Promise.resolve();
     let older: Promise<unknown> = Promise.resolve();
     /** Queues a step of the file's database work behind the others (after `await older`: at most two wait). */
     const queue = (step: () => Promise<unknown>): void => {
@@ -238,6 +239,9 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       client.query('COMMIT'),
     ]);
   } catch (err) {
+    // A load still queued (the parse failed meanwhile) must not send its statements after the ROLLBACK:
+    // they would run outside any transaction, or in the next file's if the client were already back in the pool.
+    await inflight.catch(() => undefined);
     await client.query('ROLLBACK').catch(() => undefined);
     deps.loader.afterRollback();
     registryChanged = false;

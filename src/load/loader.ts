@@ -214,6 +214,7 @@ export class ReadingLoader {
       client.query('RELEASE SAVEPOINT tessdb_copy').catch(() => undefined);
       return { inserted: n, staged: false };
     } catch (err) {
+      if (!(await savepoint.then(() => true, () => false))) throw err; // no savepoint to go back to: the COPY's error says why
       await client.query('ROLLBACK TO SAVEPOINT tessdb_copy');
       if ((err as { code?: string }).code !== '23505') throw err;
       return { inserted: await this.viaStaging(client, chunks, columns), staged: true };
