@@ -10,6 +10,7 @@
  *  - after the last batch: no neighbours (the series ends there until a later file arrives).
  * Wrong guesses cost an UPDATE in the refresh, never a wrong flag.
  */
+import { groupByName } from '../util/group-by-name.js';
 import { DAYLIGHT_HALF_WINDOW } from './daylight.js';
 
 type Row = { name: string; ms: number; saturated: boolean };
@@ -83,21 +84,6 @@ function assumedAfter(list: readonly number[], flags: Uint8Array): number {
     if (flags[list[k]] === 1) return k + DAYLIGHT_HALF_WINDOW - (n - 1);
   }
   return 0;
-}
-
-function groupByName(rows: readonly Row[]): Map<string, number[]> {
-  const byName = new Map<string, number[]>();
-  let name: string | undefined;
-  let list: number[] | undefined;
-  for (let i = 0; i < rows.length; i++) {
-    if (rows[i].name !== name) {
-      name = rows[i].name;
-      list = byName.get(name);
-      if (list === undefined) byName.set(name, (list = []));
-    }
-    list!.push(i);
-  }
-  return byName;
 }
 
 /** Saturated rows at the end of `list`, counting `lead` before it when all of `list` is saturated. */

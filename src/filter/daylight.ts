@@ -12,6 +12,7 @@
  * latest readings of a live photometer become flagged when their 3 successors arrive.
  */
 import type pg from 'pg';
+import { groupByName } from '../util/group-by-name.js';
 import type { DaylightClaims } from './daylight-claims.js';
 
 /** Half the window: neighbours looked at on each side. */
@@ -118,13 +119,7 @@ export function tentativeDaylightRows(rows: ReadonlyArray<{ name: string; ms: nu
   }
   if (!saturated) return null;
   const flags = new Uint8Array(rows.length);
-  const byName = new Map<string, number[]>();
-  for (let i = 0; i < rows.length; i++) {
-    const list = byName.get(rows[i].name);
-    if (list) list.push(i);
-    else byName.set(rows[i].name, [i]);
-  }
-  for (const list of byName.values()) {
+  for (const list of groupByName(rows).values()) {
     if (list.length < 2 * DAYLIGHT_HALF_WINDOW + 1) continue;
     list.sort((a, b) => rows[a].ms - rows[b].ms);
     const f = daylightFlags(list.map((i) => (rows[i].saturated ? 0 : 1)));

@@ -51,10 +51,7 @@ const writeLatin1: (b: Buffer, s: string, offset: number) => number =
 
 /** A row whose COPY text `cols` (ASCII: numbers, times, enum labels) is stored as bytes. */
 export function encodedRow(name: string, ms: number, saturated: boolean, cols: string, origin: Reading | null): EncodedReading {
-  if (arenaUsed + cols.length > arena.length) {
-    arena = Buffer.allocUnsafe(Math.max(ARENA_BYTES, cols.length));
-    arenaUsed = 0;
-  }
+  arenaWith(cols.length);
   const start = arenaUsed;
   arenaUsed += writeLatin1(arena, cols, start);
   return { name, ms, saturated, bytes: arena, start, end: arenaUsed, badField: null, origin };

@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import type { BatchRanges, DaylightClaims } from '../filter/daylight-claims.js';
+import { groupByName } from '../util/group-by-name.js';
 import { ByteChunks, copyChunks } from './copy.js';
 import { READING_COLUMNS } from './encode.js';
 import { readingOf, type EncodedReading } from './encoded.js';
@@ -239,18 +240,7 @@ export class ReadingLoader {
  * as much as in key order (docs/performance.md). The names' ids must be resolved.
  */
 export function keyOrder(rows: readonly EncodedReading[], names: NameIds): Uint32Array {
-  const groups = new Map<string, number[]>();
-  let name: string | undefined;
-  let list: number[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    if (rows[i].name !== name) {
-      name = rows[i].name;
-      let found = groups.get(name);
-      if (found === undefined) groups.set(name, (found = []));
-      list = found;
-    }
-    list.push(i);
-  }
+  const groups = groupByName(rows);
   const order = new Uint32Array(rows.length);
   let k = 0;
   const ids = [...groups.keys()].map((n) => ({ n, id: names.get(n) ?? 0 })).sort((a, b) => a.id - b.id);

@@ -1,0 +1,19 @@
+/**
+ * Row indexes grouped by the rows' name, each group in row order, the names in order of first appearance.
+ * Rows of one name often come in runs: consecutive rows of the same name cost one comparison, no lookup.
+ */
+export function groupByName(rows: ReadonlyArray<{ name: string }>): Map<string, number[]> {
+  const byName = new Map<string, number[]>();
+  let name: string | undefined;
+  let list: number[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    if (rows[i].name !== name) {
+      name = rows[i].name;
+      let found = byName.get(name);
+      if (found === undefined) byName.set(name, (found = []));
+      list = found;
+    }
+    list.push(i);
+  }
+  return byName;
+}
