@@ -104,10 +104,9 @@ export class DaylightClaims {
       lo.push(isoUtc(r.lo));
       hi.push(isoUtc(r.hi));
     }
-    // Sent together: the locks, then (a new statement, a new snapshot) what the ranges and their sides hold.
-    const locks = client.query<{ busy: number[] }>('SELECT daylight_lock($1::int[]) AS busy', [ids]);
-    const around = client.query<ClaimRow>({ name: 'tessdb_daylight_around', text: AROUND, values: [ids, lo, hi, after] });
-    const [{ rows: [{ busy }] }, { rows }] = await Promise.all([locks, around]);
+    // The locks first, then (a new statement, a new snapshot) what the ranges and their sides hold.
+    const { rows: [{ busy }] } = await client.query<{ busy: number[] }>('SELECT daylight_lock($1::int[]) AS busy', [ids]);
+    const { rows } = await client.query<ClaimRow>({ name: 'tessdb_daylight_around', text: AROUND, values: [ids, lo, hi, after] });
     for (const id of busy) byId.get(id)!.clean = false;
     let occupied = false;
     for (const r of rows) {

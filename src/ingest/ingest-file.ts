@@ -227,17 +227,13 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       result.status = 'loaded_with_errors';
       result.error = stats.problem ?? `${inputErrors.reduce((n, t) => n + t.count, 0)} bad input lines, e.g. ${inputErrors[0].detail}`;
     }
-    // The rest is sent at once and runs in order: one wait for the database instead of four. Each call
-    // sends its statement before it returns; after a failure the next ones fail and COMMIT rolls back.
-    await Promise.all([
-      saveRejects(client, file.originId, rejects.list()),
-      // Registrations committed with this file may make readings that other files rejected as
-      // unregistered loadable: recorded with them, so a run killed before re-reading those files
-      // leaves the re-read to the next run (run.ts).
-      registryChanged ? markRereadPending(client) : undefined,
-      recordIngest(client, file, result, started),
-      client.query('COMMIT'),
-    ]);
+    await saveRejects(client, file.originId, rejects.list());
+    // Registrations committed with this file may make readings that other files rejected as
+    // unregistered loadable: recorded with them, so a run killed before re-reading those files
+    // leaves the re-read to the next run (run.ts).
+    if (registryChanged) await markRereadPending(client);
+    await recordIngest(client, file, result, started);
+    await client.query('COMMIT');
   } catch (err) {
     // A load still queued (the parse failed meanwhile) must not send its statements after the ROLLBACK:
     // they would run outside any transaction, or in the next file's if the client were already back in the pool.

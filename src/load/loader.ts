@@ -204,18 +204,12 @@ export class ReadingLoader {
   }
 
   private async plainOrStaging(client: pg.ClientBase, chunks: Buffer[], columns: string): Promise<{ inserted: number; staged: boolean }> {
-    // The savepoint, the COPY and the release are sent without waiting for each other's replies (pg runs
-    // them in order): each reply waited for is a pause of the backend until this thread gets to it.
-    const savepoint = client.query('SAVEPOINT tessdb_copy');
-    savepoint.catch(() => undefined); // a failed savepoint fails the COPY, which is what is reported
+    await client.query('SAVEPOINT tessdb_copy');
     try {
       const n = await copyChunks(client, `COPY readings (${columns}) FROM STDIN`, chunks);
-      await savepoint;
-      // A failed release (it cannot fail after a COPY that went through) would fail the next statement.
-      client.query('RELEASE SAVEPOINT tessdb_copy').catch(() => undefined);
+      await client.query('RELEASE SAVEPOINT tessdb_copy');
       return { inserted: n, staged: false };
     } catch (err) {
-      if (!(await savepoint.then(() => true, () => false))) throw err; // no savepoint to go back to: the COPY's error says why
       await client.query('ROLLBACK TO SAVEPOINT tessdb_copy');
       if ((err as { code?: string }).code !== '23505') throw err;
       return { inserted: await this.viaStaging(client, chunks, columns), staged: true };

@@ -58,9 +58,8 @@ export class RejectCounter {
  * re-ingesting never double counts; for the live stream (originId null) they add up.
  */
 export async function saveRejects(client: pg.ClientBase, originId: number | null, tallies: RejectTally[]): Promise<void> {
-  // Both statements are sent at once (pg runs them in order): a caller may queue its next ones behind them.
-  const cleared = originId !== null ? client.query('DELETE FROM reject_counts WHERE origin_id = $1', [originId]) : undefined;
-  await Promise.all([cleared, addRejects(client, originId, tallies)]);
+  if (originId !== null) await client.query('DELETE FROM reject_counts WHERE origin_id = $1', [originId]);
+  await addRejects(client, originId, tallies);
 }
 
 /** Add the tallies to whatever is stored (a file loaded in several transactions, or the live stream). */
