@@ -12,7 +12,8 @@ export interface CliResult {
   stderr: string;
 }
 
-const NODE_WARNING = /\(node:\d+\) \w*Warning: .*/;
+/** A Node warning (a deprecated call, a listener leak…): a bug a user would see on every run. */
+export const NODE_WARNING = /\(node:\d+\) \w*Warning: .*/;
 
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
@@ -29,7 +30,6 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      // A Node warning (a deprecated call, a listener leak…) is a bug a user would see on every run.
       const warning = NODE_WARNING.exec(stderr);
       if (warning) reject(new Error(`tessdb ${args.join(' ')} printed a Node warning: ${warning[0]}`));
       else resolve({ code: code ?? -1, stdout, stderr });

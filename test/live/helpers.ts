@@ -12,7 +12,7 @@ import { migrate } from '../../src/db/migrate.js';
 import type { ArchiveMessage } from '../../src/model/types.js';
 import { setLogLevel } from '../../src/util/log.js';
 import { uniqueId, type TestBroker } from '../helpers/broker.js';
-import { BIN } from '../helpers/cli.js';
+import { BIN, NODE_WARNING } from '../helpers/cli.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
 
 export { startBroker, uniqueId, freePort, type TestBroker } from '../helpers/broker.js';
@@ -230,8 +230,12 @@ export function spawnDaemon(configFile: string, db: TestDatabase, extraArgs: str
   const child = spawn(process.execPath, [BIN, 'live', '-c', configFile, ...extraArgs], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) =>
+    child.on('exit', (code, signal) => {
+      const warning = NODE_WARNING.exec(err);
+      if (warning) reject(new Error(`tessdb live printed a Node warning: ${warning[0]}`));
+      else resolve({ code, signal });
+    }),
   );
   return { child, stderr: () => err, exited };
 }
