@@ -10,7 +10,7 @@
  *  - after the last batch: no neighbours (the series ends there until a later file arrives).
  * Wrong guesses cost an UPDATE in the refresh, never a wrong flag.
  */
-import { groupByName } from '../util/group-by-name.js';
+import { groupByName, sortByTime } from '../util/group-by-name.js';
 import { DAYLIGHT_HALF_WINDOW } from './daylight.js';
 
 type Row = { name: string; ms: number; saturated: boolean };
@@ -46,7 +46,7 @@ export class DaylightGuess {
     const byName = groupByName(rows);
     let flags: Uint8Array | null = null;
     for (const [name, list] of byName) {
-      list.sort((a, b) => rows[a].ms - rows[b].ms);
+      sortByTime(rows, list);
       const assumed = this.assumed.get(name) ?? 0;
       if (assumed > 0 && leadingSaturated(rows, list, assumed) < assumed) this.wrong.add(name);
       const lead = this.tails.get(name) ?? DAYLIGHT_HALF_WINDOW;

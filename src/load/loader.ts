@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import type { BatchRanges, DaylightClaims } from '../filter/daylight-claims.js';
-import { groupByName } from '../util/group-by-name.js';
+import { groupByName, sortByTime } from '../util/group-by-name.js';
 import { ByteChunks, copyChunks } from './copy.js';
 import { READING_COLUMNS } from './encode.js';
 import { readingOf, type EncodedReading } from './encoded.js';
@@ -240,13 +240,7 @@ export function keyOrder(rows: readonly EncodedReading[], names: NameIds): Uint3
   const ids = [...groups.keys()].map((n) => ({ n, id: names.get(n) ?? 0 })).sort((a, b) => a.id - b.id);
   for (const { n } of ids) {
     const indexes = groups.get(n)!;
-    if (!inTimeOrder(rows, indexes)) indexes.sort((a, b) => rows[a].ms - rows[b].ms || a - b);
-    for (const i of indexes) order[k++] = i;
+    for (const i of sortByTime(rows, indexes)) order[k++] = i;
   }
   return order;
-}
-
-function inTimeOrder(rows: readonly EncodedReading[], indexes: readonly number[]): boolean {
-  for (let k = 1; k < indexes.length; k++) if (rows[indexes[k]].ms < rows[indexes[k - 1]].ms) return false;
-  return true;
 }

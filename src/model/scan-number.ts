@@ -12,9 +12,7 @@ export const scannedNumber = {
   /** The value of the integer part (exact up to 15 digits; the whole value when `integral`). */
   value: 0,
   /** CANONICAL or OTHER_NUMBER, for a ScannedValues slot. */
-  get state(): number {
-    return this.canonical ? CANONICAL : OTHER_NUMBER;
-  },
+  state: OTHER_NUMBER as number,
 };
 
 export function isDigit(c: number): boolean {
@@ -72,6 +70,7 @@ export function scanNumber(s: Uint8Array, i: number, end: number): number {
   }
   if (significant > 15 || (negative && significant === 0)) canonical = false;
   scannedNumber.canonical = canonical;
+  scannedNumber.state = canonical ? CANONICAL : OTHER_NUMBER;
   scannedNumber.integral = integral;
   scannedNumber.value = negative ? -value : value;
   return i;

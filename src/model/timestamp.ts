@@ -112,6 +112,10 @@ function twoBytes(line: Uint8Array, i: number): number {
   return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
 }
 
+/** The day {@link isoBytesMs} saw last: its `YYYY-MM-DD` bytes and its start in epoch ms (times come day by day). */
+const lastDay = new Uint8Array(10);
+let lastDayMs = Number.NaN;
+
 /**
  * `YYYY-MM-DDTHH:mm:ss` or `…ss.fff` (UTC) in bytes line[a, b) → epoch ms, or NaN for anything else: the
  * common forms of {@link parseTstampMs}, for the byte scanners (no string); years before 1000 are left to it.
@@ -119,15 +123,11 @@ function twoBytes(line: Uint8Array, i: number): number {
 export function isoBytesMs(line: Uint8Array, a: number, b: number): number {
   const n = b - a;
   if (n !== 19 && n !== 23) return Number.NaN;
-  if (line[a + 4] !== 45 || line[a + 7] !== 45 || line[a + 10] !== 84 || line[a + 13] !== 58 || line[a + 16] !== 58) return Number.NaN;
-  const y1 = twoBytes(line, a);
-  const y2 = twoBytes(line, a + 2);
-  const month = twoBytes(line, a + 5);
-  const day = twoBytes(line, a + 8);
+  if (line[a + 10] !== 84 || line[a + 13] !== 58 || line[a + 16] !== 58) return Number.NaN;
   const hour = twoBytes(line, a + 11);
   const minute = twoBytes(line, a + 14);
   const second = twoBytes(line, a + 17);
-  if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return Number.NaN;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return Number.NaN;
   let millis = 0;
   if (n === 23) {
     const m1 = twoBytes(line, a + 20);
@@ -135,9 +135,27 @@ export function isoBytesMs(line: Uint8Array, a: number, b: number): number {
     if (line[a + 19] !== 46 || m1 < 0 || m2 < 0 || m2 > 9) return Number.NaN;
     millis = m1 * 10 + m2;
   }
+  const dayMs = sameDay(line, a) ? lastDayMs : dayStartMs(line, a);
+  return dayMs + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis;
+}
+
+function sameDay(line: Uint8Array, a: number): boolean {
+  for (let i = 0; i < 10; i++) if (line[a + i] !== lastDay[i]) return false;
+  return true;
+}
+
+/** The start of the day `YYYY-MM-DD` at line[a] (remembered as the last day when valid), or NaN. */
+function dayStartMs(line: Uint8Array, a: number): number {
+  if (line[a + 4] !== 45 || line[a + 7] !== 45) return Number.NaN;
+  const y1 = twoBytes(line, a);
+  const y2 = twoBytes(line, a + 2);
+  const month = twoBytes(line, a + 5);
+  const day = twoBytes(line, a + 8);
+  if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1) return Number.NaN;
   const year = y1 * 100 + y2;
   if (year < 1000 || day > daysInMonth(year, month)) return Number.NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  for (let i = 0; i < 10; i++) lastDay[i] = line[a + i];
+  return (lastDayMs = Date.UTC(year, month - 1, day));
 }
 
 /** The outcome of {@link chooseTimestamp}. */

@@ -17,3 +17,11 @@ export function groupByName(rows: ReadonlyArray<{ name: string }>): Map<string, 
   }
   return byName;
 }
+
+/** Sorts row indexes by the rows' time, in place and stably (row order among equal times); one pass when already in order. */
+export function sortByTime(rows: ReadonlyArray<{ ms: number }>, indexes: number[]): number[] {
+  for (let k = 1; k < indexes.length; k++) {
+    if (rows[indexes[k]].ms < rows[indexes[k - 1]].ms) return indexes.sort((a, b) => rows[a].ms - rows[b].ms || a - b);
+  }
+  return indexes;
+}

@@ -255,4 +255,18 @@ test('IDA fast path: times read exactly as the general path reads them', () => {
     assert.ok(Number.isNaN(isoBytesMs(Buffer.from(s), 0, s.length)), s);
   }
   assert.equal(isoBytesMs(Buffer.from('x;2024-02-29T12:00:00.250;y'), 2, 25), Date.parse('2024-02-29T12:00:00.250Z'));
+  // The start of the last day seen is reused: runs of times on a few days, valid or not, read as the general path reads them.
+  const day = fc.constantFrom('2024-02-28', '2024-02-29', '2023-02-29', '2024-03-01', '2024-3-01');
+  const clock = fc.tuple(fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 61 }), fc.integer({ min: 0, max: 61 }), fc.option(fc.integer({ min: 0, max: 999 })));
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  fc.assert(
+    fc.property(fc.array(fc.tuple(day, clock), { minLength: 1, maxLength: 30 }), (times) =>
+      times.every(([d, [h, m, sec, ms]]) => {
+        const s = `${d}T${pad(h)}:${pad(m)}:${pad(sec)}${ms === null ? '' : `.${pad(ms, 3)}`}`;
+        const expected = parseTstampMs(s) ?? Number.NaN;
+        return Object.is(isoBytesMs(Buffer.from(s), 0, s.length), s.length === 19 || s.length === 23 ? expected : Number.NaN);
+      }),
+    ),
+    { numRuns: 500 },
+  );
 });
