@@ -10,7 +10,7 @@
  *  - after the last batch: no neighbours (the series ends there until a later file arrives).
  * Wrong guesses cost an UPDATE in the refresh, never a wrong flag.
  */
-import { groupByName, sortByTime } from '../util/group-by-name.js';
+import { nameGroups, type NameGroups } from '../util/group-by-name.js';
 import { DAYLIGHT_HALF_WINDOW } from './daylight.js';
 
 type Row = { name: string; ms: number; saturated: boolean };
@@ -41,12 +41,10 @@ export class DaylightGuess {
   /** The first and last rows of each name, as guessed (src/filter/daylight-claims.ts finishes their flags). */
   readonly ends = new Map<string, NameEnds>();
 
-  /** Flags by row index, or null when no row is saturated (then none is flagged). */
-  flags(rows: readonly Row[], last: boolean): Uint8Array | null {
-    const byName = groupByName(rows);
+  /** Flags by row index, or null when no row is saturated (then none is flagged). `groups`: nameGroups(rows). */
+  flags(rows: readonly Row[], last: boolean, groups: NameGroups = nameGroups(rows)): Uint8Array | null {
     let flags: Uint8Array | null = null;
-    for (const [name, list] of byName) {
-      sortByTime(rows, list);
+    for (const [name, list] of groups) {
       const assumed = this.assumed.get(name) ?? 0;
       if (assumed > 0 && leadingSaturated(rows, list, assumed) < assumed) this.wrong.add(name);
       const lead = this.tails.get(name) ?? DAYLIGHT_HALF_WINDOW;

@@ -12,7 +12,7 @@
  * latest readings of a live photometer become flagged when their 3 successors arrive.
  */
 import type pg from 'pg';
-import { groupByName } from '../util/group-by-name.js';
+import { groupByName, type NameGroups } from '../util/group-by-name.js';
 import type { DaylightClaims } from './daylight-claims.js';
 
 /** Half the window: neighbours looked at on each side. */
@@ -47,6 +47,21 @@ export class DaylightRanges {
       const t = r.ms;
       if (t < range![0]) range![0] = t;
       if (t > range![1]) range![1] = t;
+    }
+  }
+
+  /** Note a batch's rows by their name groups (nameGroups): one lookup per name. */
+  addGroups(rows: ReadonlyArray<{ ms: number }>, groups: NameGroups): void {
+    for (const [name, list] of groups) {
+      const lo = rows[list[0]].ms;
+      const hi = rows[list[list.length - 1]].ms;
+      const range = this.ranges.get(name);
+      if (range === undefined) {
+        this.ranges.set(name, [lo, hi]);
+      } else {
+        if (lo < range[0]) range[0] = lo;
+        if (hi > range[1]) range[1] = hi;
+      }
     }
   }
 

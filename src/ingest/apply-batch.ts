@@ -11,6 +11,7 @@ import { tentativeDaylightRows, type DaylightRanges } from '../filter/daylight.j
 import type { DaylightGuess } from '../filter/daylight-guess.js';
 import type { DaylightClaims } from '../filter/daylight-claims.js';
 import { encodedFromReading, type EncodedReading } from '../load/encoded.js';
+import { nameGroups, type NameGroups } from '../util/group-by-name.js';
 import type { SourceBatch } from './sources/index.js';
 
 export interface BatchState {
@@ -58,6 +59,8 @@ export async function flushReadings(
 /** A batch's rows with their tentative daylight flags and, when asked for, its COPY text being built ahead. */
 export interface PreparedReadings {
   rows: EncodedReading[];
+  /** nameGroups(rows): shared by every per-name pass over the batch. */
+  groups: NameGroups;
   flags: Uint8Array | undefined;
   prebuilt: Promise<Built | undefined> | undefined;
 }
@@ -70,14 +73,15 @@ export interface PreparedReadings {
 export function prepareReadings(loader: ReadingLoader, state: BatchState, rows: EncodedReading[], last: boolean, prebuild: boolean): PreparedReadings {
   for (const r of state.pending) rows.push(encodedFromReading(r));
   state.pending = [];
+  const groups = nameGroups(rows);
   let flags: Uint8Array | undefined;
-  if (state.daylight && rows.length > 0) flags = (state.guess ? state.guess.flags(rows, last) : tentativeDaylightRows(rows)) ?? new Uint8Array(rows.length);
+  if (state.daylight && rows.length > 0) flags = (state.guess ? state.guess.flags(rows, last, groups) : tentativeDaylightRows(rows)) ?? new Uint8Array(rows.length);
   let prebuilt: Promise<Built | undefined> | undefined;
   if (prebuild && rows.length > 0) {
-    prebuilt = loader.prebuild(rows, flags, claimsOf(state) !== undefined);
+    prebuilt = loader.prebuild(rows, groups, flags, claimsOf(state) !== undefined);
     prebuilt.catch(() => undefined); // awaited by loadPrepared; a batch never loaded (the file failed) must not leave it unhandled
   }
-  return { rows, flags, prebuilt };
+  return { rows, groups, flags, prebuilt };
 }
 
 /** Loads a prepared batch. `ready`: what the claim and the COPY must wait for (ReadingLoader#loadEncoded). */
@@ -89,14 +93,14 @@ export async function loadPrepared(
   p: PreparedReadings,
   ready?: Promise<unknown>,
 ): Promise<BatchCounts> {
-  const { rows } = p;
+  const { rows, groups } = p;
   if (rows.length === 0) return { inserted: 0, duplicates: 0, rejected: 0 };
-  if (!state.daylight) return loader.loadEncoded(client, rows, state.attribution, rejects, undefined, undefined, ready, p.prebuilt);
+  if (!state.daylight) return loader.loadEncoded(client, rows, state.attribution, rejects, { ready, prebuilt: p.prebuilt, groups });
   const claims = claimsOf(state);
   if (claims) claims.spoil(state.guess!.wrong);
-  const counts = await loader.loadEncoded(client, rows, state.attribution, rejects, p.flags, claims, ready, p.prebuilt);
+  const counts = await loader.loadEncoded(client, rows, state.attribution, rejects, { daylight: p.flags, claims, ready, prebuilt: p.prebuilt, groups });
   // Flags can only change around readings that were stored now (all duplicates: nothing to recompute).
-  if (counts.inserted > 0) state.daylight.addRows(rows);
+  if (counts.inserted > 0) state.daylight.addGroups(rows, groups);
   return counts;
 }
 

@@ -17,6 +17,7 @@ import type { DatabaseWait } from './db-wait.js';
 import type { Predecessor } from './overlap.js';
 import { markRereadPending } from './pending.js';
 import type { RegistryCache } from './registry-cache.js';
+import type { NameGroups } from '../util/group-by-name.js';
 import { openSource, type FileKind, type SourceBatch, type SourceOptions } from './sources/index.js';
 
 export interface FileToIngest {
@@ -64,7 +65,7 @@ export interface IngestDeps {
    * one photometer each, follow each other without a gap).
    */
   previous?: Predecessor;
-  /** Filled with the names of the file's readings as they are parsed (the next file's `previous.names`). */
+  /** Filled with the names of the file's readings as its batches are prepared (the next file's `previous.names`). */
   names?: Set<string>;
   /** Claim names for the edge-only daylight refresh (src/filter/daylight-claims.ts). */
   daylightEdges?: boolean;
@@ -176,15 +177,19 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       staleRegistry = false;
       state.attribution = await deps.registry.current(client);
     };
-    const waitFor = (rows: EncodedReading[]): Promise<unknown> | undefined => {
+    const waitFor = (groups: NameGroups): Promise<unknown> | undefined => {
       const p = previous;
       previous = undefined;
-      return p && sharesName(rows, p.names) ? p.done : undefined;
+      return p && sharesName(groups, p.names) ? p.done : undefined;
     };
     // A batch is prepared (flags, COPY text) when it is taken; only its gate and load wait in the queue.
-    const prepare = (rows: EncodedReading[], last: boolean) => prepareReadings(deps.loader, state, rows, last, true);
+    const prepare = (rows: EncodedReading[], last: boolean) => {
+      const prepared = prepareReadings(deps.loader, state, rows, last, true);
+      if (deps.names) for (const name of prepared.groups.keys()) deps.names.add(name);
+      return prepared;
+    };
     const load = (p: PreparedReadings) =>
-      freshRegistry().then(() => loadPrepared(client, deps.loader, state, rejects, p, waitFor(p.rows))).then(add);
+      freshRegistry().then(() => loadPrepared(client, deps.loader, state, rejects, p, waitFor(p.groups))).then(add);
     let sawRegisters = false;
     for await (const batch of source.batches) {
       result.read += batch.lines;
@@ -196,10 +201,8 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
         queue(() => register(batch));
       }
       const rows = state.rows!;
-      const first = rows.length;
       for (const r of batch.readings) rows.push(encodedFromReading(r));
       if (batch.encoded) for (const r of batch.encoded) rows.push(r);
-      if (deps.names) addNames(rows, first, deps.names);
       if (rows.length >= deps.batchRows) {
         await older;
         state.rows = [];
@@ -208,11 +211,11 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       }
       deps.onRows?.(batch.lines);
     }
-    // All rows are parsed: the next file may start parsing while this one's last COPY runs (its
-    // registrations may still be queued: any register event counts as a change for the next file).
-    deps.onLoaded?.(state.registryChanged || sawRegisters);
+    // All rows are parsed (and their names noted by prepare): the next file may start parsing while this
+    // one's last COPY runs (its registrations may still be queued: any register event counts as a change for the next file).
     const lastBatch = prepare(state.rows!, true);
     state.rows = [];
+    deps.onLoaded?.(state.registryChanged || sawRegisters);
     await inflight;
     await load(lastBatch);
     await refreshDaylight(client, daylight, claims);
@@ -266,24 +269,9 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
   return result;
 }
 
-/** Adds the names of rows[from…] to `names` (rows of one name come in runs). */
-function addNames(rows: readonly EncodedReading[], from: number, names: Set<string>): void {
-  let last: string | undefined;
-  for (let i = from; i < rows.length; i++) {
-    if (rows[i].name === last) continue;
-    last = rows[i].name;
-    names.add(last);
-  }
-}
-
-function sharesName(rows: readonly EncodedReading[], names: ReadonlySet<string>): boolean {
+function sharesName(groups: NameGroups, names: ReadonlySet<string>): boolean {
   if (names.size === 0) return false;
-  let last: string | undefined;
-  for (const r of rows) {
-    if (r.name === last) continue;
-    last = r.name;
-    if (names.has(last)) return true;
-  }
+  for (const name of groups.keys()) if (names.has(name)) return true;
   return false;
 }
 

@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import type { BatchRanges, DaylightClaims } from '../filter/daylight-claims.js';
-import { groupByName, sortByTime } from '../util/group-by-name.js';
+import { nameGroups, type NameGroups } from '../util/group-by-name.js';
 import { ByteChunks, copyChunks } from './copy.js';
 import { READING_COLUMNS } from './encode.js';
 import { readingOf, type EncodedReading } from './encoded.js';
@@ -21,6 +21,17 @@ export interface Attribution {
   resolve(name: string, t: Date): { mac: string; authorised: boolean } | null;
   /** The same with t in epoch ms (no Date needed), when the attribution offers it. */
   resolveMs?(name: string, ms: number): { mac: string; authorised: boolean } | null;
+  /** The photometer `name` stands for during all of [lo, hi] (epoch ms), or undefined when that is not one answer. */
+  resolveSpanMs?(name: string, lo: number, hi: number): { mac: string; authorised: boolean } | undefined;
+}
+
+/** What a batch is loaded with besides its rows (see ReadingLoader#loadEncoded). */
+export interface LoadOptions {
+  daylight?: Uint8Array;
+  claims?: DaylightClaims;
+  ready?: Promise<unknown>;
+  prebuilt?: Promise<Built | undefined>;
+  groups?: NameGroups;
 }
 
 export interface LoaderOptions {
@@ -73,25 +84,19 @@ export class ReadingLoader {
    * `claims`: claim each name's range before the COPY (src/filter/daylight-claims.ts); the claim also
    * says whether duplicates are possible. `ready`: the batch is built while it is pending, and only the
    * claim and the COPY wait for it (ingest-file.ts: the file before may still hold the names' locks).
+   * `groups`: nameGroups(rows), when the caller has them.
    */
-  async loadEncoded(
-    client: pg.ClientBase,
-    rows: readonly EncodedReading[],
-    attribution: Attribution,
-    rejects: RejectCounter,
-    daylight?: Uint8Array,
-    claims?: DaylightClaims,
-    ready?: Promise<unknown>,
-    prebuilt?: Promise<Built | undefined>,
-  ): Promise<BatchCounts> {
-    const accepted = this.gate(rows, attribution, rejects);
+  async loadEncoded(client: pg.ClientBase, rows: readonly EncodedReading[], attribution: Attribution, rejects: RejectCounter, opts: LoadOptions = {}): Promise<BatchCounts> {
+    const { daylight, claims, ready, prebuilt } = opts;
+    const groups = opts.groups ?? nameGroups(rows);
+    const accepted = this.gate(rows, groups, attribution, rejects);
     const ahead = prebuilt && (await prebuilt);
     let built: Built;
-    if (ahead && accepted.ok.every((ok) => ok === 1)) {
+    if (ahead && accepted.all) {
       built = ahead;
     } else {
       await this.names.resolve(accepted.names);
-      built = this.build(rows, accepted.ok, rejects, daylight, claims !== undefined);
+      built = this.build(rows, groups, accepted.ok, rejects, daylight, claims !== undefined);
     }
     const rejected = rows.length - built.rows;
     if (built.refused) claims!.spoil(built.refused);
@@ -114,14 +119,10 @@ export class ReadingLoader {
    * do): a file's batch is built while the registry it will be gated with is not known yet. Undefined
    * when a row does not fit its columns (the batch is then built at load time, with its rejects).
    */
-  async prebuild(rows: readonly EncodedReading[], daylight: Uint8Array | undefined, withRanges: boolean): Promise<Built | undefined> {
-    const names = new Set<string>();
-    for (const r of rows) {
-      if (r.bytes === null) return undefined;
-      names.add(r.name);
-    }
-    await this.names.resolve(names);
-    return this.build(rows, new Uint8Array(rows.length).fill(1), undefined, daylight, withRanges);
+  async prebuild(rows: readonly EncodedReading[], groups: NameGroups, daylight: Uint8Array | undefined, withRanges: boolean): Promise<Built | undefined> {
+    for (const r of rows) if (r.bytes === null) return undefined;
+    await this.names.resolve(groups.keys());
+    return this.build(rows, groups, undefined, undefined, daylight, withRanges);
   }
 
   /** The caller's transaction rolled back: partitions it created are gone, and so is our evidence about duplicates. */
@@ -130,32 +131,49 @@ export class ReadingLoader {
     this.expectDuplicates = false;
   }
 
-  /** Registration and authorisation, per row: `ok[i]` = 1 when row i may be loaded. */
-  private gate(rows: readonly EncodedReading[], attribution: Attribution, rejects: RejectCounter): { ok: Uint8Array; names: Set<string> } {
-    const ok = new Uint8Array(rows.length);
+  /**
+   * Registration and authorisation: `ok[i]` = 1 when row i may be loaded (`ok` undefined: all may). A name
+   * whose attribution holds over its whole time range in the batch is decided once, the others row by row.
+   */
+  private gate(rows: readonly EncodedReading[], groups: NameGroups, attribution: Attribution, rejects: RejectCounter): { ok: Uint8Array | undefined; all: boolean; names: Set<string> } {
+    let ok: Uint8Array | undefined;
     const names = new Set<string>();
-    const byMs = attribution.resolveMs?.bind(attribution);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
-      const unit = byMs ? byMs(r.name, r.ms) : attribution.resolve(r.name, new Date(r.ms));
+    const accept = (r: EncodedReading, unit: { mac: string; authorised: boolean } | null): boolean => {
       if (!unit) {
         const t = new Date(r.ms);
         rejects.add({ reason: 'unregistered', name: r.name, day: t, detail: `no photometer registered as "${r.name}" at ${t.toISOString()}`, sample: JSON.stringify(readingOf(r)) });
-      } else if (this.options.requireAuthorisation && !unit.authorised) {
+        return false;
+      }
+      if (this.options.requireAuthorisation && !unit.authorised) {
         rejects.add({ reason: 'not_authorised', name: r.name, day: new Date(r.ms), detail: `photometer ${unit.mac} ("${r.name}") is not authorised`, sample: JSON.stringify(readingOf(r)) });
-      } else {
-        ok[i] = 1;
-        names.add(r.name);
+        return false;
+      }
+      return true;
+    };
+    const at = (r: EncodedReading) => (attribution.resolveMs ? attribution.resolveMs(r.name, r.ms) : attribution.resolve(r.name, new Date(r.ms)));
+    for (const [name, list] of groups) {
+      const whole = attribution.resolveSpanMs?.(name, rows[list[0]].ms, rows[list[list.length - 1]].ms);
+      if (whole && !(this.options.requireAuthorisation && !whole.authorised)) {
+        names.add(name);
+        continue;
+      }
+      for (const i of list) {
+        if (accept(rows[i], at(rows[i]))) {
+          names.add(name);
+        } else {
+          ok ??= new Uint8Array(rows.length).fill(1);
+          ok[i] = 0;
+        }
       }
     }
-    return { ok, names };
+    return { ok, all: ok === undefined, names };
   }
 
   /**
    * The accepted rows as COPY text in large chunks, in key order (see keyOrder), with the months they
    * fall in and the first row's key.
    */
-  private build(rows: readonly EncodedReading[], ok: Uint8Array, rejects: RejectCounter | undefined, daylight: Uint8Array | undefined, withRanges: boolean): Built {
+  private build(rows: readonly EncodedReading[], groups: NameGroups, ok: Uint8Array | undefined, rejects: RejectCounter | undefined, daylight: Uint8Array | undefined, withRanges: boolean): Built {
     const builder = new ByteChunks(CHUNK_BYTES);
     const months = new MonthSet();
     const ranges: BatchRanges | undefined = withRanges ? new Map() : undefined;
@@ -166,9 +184,9 @@ export class ReadingLoader {
     let nameId = 0;
     let idBytes = NO_BYTES;
     const tail = daylight === undefined ? NEWLINE : undefined;
-    for (const i of keyOrder(rows, this.names)) {
+    for (const i of keyOrder(groups, this.names)) {
       const r = rows[i];
-      if (ok[i] === 0) {
+      if (ok !== undefined && ok[i] === 0) {
         refused?.add(r.name);
         continue;
       }
@@ -229,18 +247,17 @@ export class ReadingLoader {
 
 /**
  * Row indexes in readings key order: names by name_id, each name's rows by time (file order among
- * equal times). An archive interleaves every photometer minute by minute; copied in that order each row
- * lands on another leaf of the primary key, and the index insertions cost Postgres about half again
- * as much as in key order (docs/performance.md). The names' ids must be resolved.
+ * equal times; `groups` are nameGroups of the rows). An archive interleaves every photometer minute by
+ * minute; copied in that order each row lands on another leaf of the primary key, and the index
+ * insertions cost Postgres about half again as much as in key order (docs/performance.md). The names'
+ * ids must be resolved.
  */
-export function keyOrder(rows: readonly EncodedReading[], names: NameIds): Uint32Array {
-  const groups = groupByName(rows);
-  const order = new Uint32Array(rows.length);
+export function keyOrder(groups: NameGroups, names: NameIds): Uint32Array {
+  let n = 0;
+  for (const list of groups.values()) n += list.length;
+  const order = new Uint32Array(n);
   let k = 0;
-  const ids = [...groups.keys()].map((n) => ({ n, id: names.get(n) ?? 0 })).sort((a, b) => a.id - b.id);
-  for (const { n } of ids) {
-    const indexes = groups.get(n)!;
-    for (const i of sortByTime(rows, indexes)) order[k++] = i;
-  }
+  const ids = [...groups.keys()].map((name) => ({ name, id: names.get(name) ?? 0 })).sort((a, b) => a.id - b.id);
+  for (const { name } of ids) for (const i of groups.get(name)!) order[k++] = i;
   return order;
 }

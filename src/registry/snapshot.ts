@@ -18,6 +18,8 @@ export interface RegistrySnapshot {
   resolve(name: string, t: Date): RegistryUnit | null;
   /** Same with t in epoch milliseconds. */
   resolveMs(name: string, ms: number): RegistryUnit | null;
+  /** The unit `name` stood for during all of [lo, hi] (epoch ms), or undefined when not one unit all along (or none). */
+  resolveSpanMs(name: string, lo: number, hi: number): RegistryUnit | undefined;
 }
 
 export interface MappingSpan {
@@ -71,6 +73,14 @@ class Snapshot implements RegistrySnapshot {
     if (i < 0 || !(ms < ends[i])) return null;
     tl.last = i;
     return tl.units[i];
+  }
+
+  resolveSpanMs(name: string, lo: number, hi: number): RegistryUnit | undefined {
+    const unit = this.resolveMs(name, lo);
+    if (unit === null) return undefined;
+    // Adjacent segments of the same unit are merged: one segment holds the whole span, or the unit changes in it.
+    const tl = this.byName.get(name)!;
+    return hi >= lo && hi < tl.ends[tl.last] ? unit : undefined;
   }
 }
 

@@ -25,3 +25,16 @@ export function sortByTime(rows: ReadonlyArray<{ ms: number }>, indexes: number[
   }
   return indexes;
 }
+
+/**
+ * Row indexes by name, each name's in time order (row order among equal times): what every per-name
+ * pass over a batch works on (the daylight guess, the gate, the key order, the daylight ranges), computed
+ * once per batch.
+ */
+export type NameGroups = Map<string, number[]>;
+
+export function nameGroups(rows: ReadonlyArray<{ name: string; ms: number }>): NameGroups {
+  const groups = groupByName(rows);
+  for (const list of groups.values()) sortByTime(rows, list);
+  return groups;
+}

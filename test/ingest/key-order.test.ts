@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { keyOrder } from '../../src/load/loader.js';
+import { nameGroups } from '../../src/util/group-by-name.js';
 import type { EncodedReading } from '../../src/load/encoded.js';
 import type { NameIds } from '../../src/load/names.js';
 import type { TestDatabase } from '../helpers/db.js';
@@ -22,11 +23,11 @@ test('keyOrder: names by id, rows of a name by time, file order among equal time
   const ids = new Map([['b', 1], ['a', 2], ['c', 3]]);
   const names = { get: (n: string) => ids.get(n) } as unknown as NameIds;
   const rows = [row('a', 30), row('b', 20), row('c', 10), row('a', 10), row('b', 20), row('a', 20), row('b', 5), row('c', 11)];
-  assert.deepEqual([...keyOrder(rows, names)], [6, 1, 4, 3, 5, 0, 2, 7]);
+  assert.deepEqual([...keyOrder(nameGroups(rows), names)], [6, 1, 4, 3, 5, 0, 2, 7]);
   // Already in order (one photometer, as in an IDA file): unchanged.
   const one = [row('a', 1), row('a', 2), row('a', 3)];
-  assert.deepEqual([...keyOrder(one, names)], [0, 1, 2]);
-  assert.deepEqual([...keyOrder([], names)], []);
+  assert.deepEqual([...keyOrder(nameGroups(one), names)], [0, 1, 2]);
+  assert.deepEqual([...keyOrder(nameGroups([]), names)], []);
 });
 
 let dir: string;

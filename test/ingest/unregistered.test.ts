@@ -31,6 +31,7 @@ let data: string;
 let config: string;
 let db: TestDatabase;
 let db2: TestDatabase;
+let db3: TestDatabase;
 
 const readingsOf = (d: TestDatabase, name: string) =>
   count(d, `SELECT count(*) FROM readings JOIN names USING (name_id) WHERE name = $1`, [name]);
@@ -45,11 +46,11 @@ before(async () => {
   data = path.join(dir, 'data');
   fs.mkdirSync(data, { mode: 0o755 });
   config = writeConfig(dir, { host: 'unreg', data_dirs: [data] });
-  [db, db2] = await Promise.all([setupDatabase('ingest_unreg'), setupDatabase('ingest_unreg')]);
+  [db, db2, db3] = await Promise.all([setupDatabase('ingest_unreg'), setupDatabase('ingest_unreg'), setupDatabase('ingest_unreg')]);
 });
 
 after(async () => {
-  await Promise.all([db?.drop(), db2?.drop()]);
+  await Promise.all([db?.drop(), db2?.drop(), db3?.drop()]);
   removeDir(dir);
 });
 
@@ -179,4 +180,24 @@ test('a file whose photometer was registered by the file before loads all its re
   } finally {
     await own.drop();
   }
+});
+
+test('a name that changes hands within one file: each reading is attributed at its own time', async () => {
+  const f = writeArchive(path.join(dir, 'span', 'span.ndjson.gz'), [
+    registerLine('span-a', 'AA:BB:CC:00:00:51', '2026-11-03T00:00:00.000Z'),
+    registerLine('span-b', 'AA:BB:CC:00:00:51', '2026-11-03T00:30:00.000Z'), // renamed: "span-a" stands for nothing from 00:30
+    registerLine('span-c', 'AA:BB:CC:00:00:52', '2026-11-03T00:30:00.000Z'), // registered at 00:30
+    ...readingLines('span-a', '2026-11-03T00:00:30', 60),
+    ...readingLines('span-c', '2026-11-03T00:00:30', 60),
+  ]);
+  const r = await tessdbJson(db3, ['ingest', '-c', config, '--file', f]);
+  assert.equal(r.inserted, 60);
+  assert.equal(await readingsOf(db3, 'span-a'), 30);
+  assert.equal(await readingsOf(db3, 'span-c'), 30);
+  assert.equal(await count(db3, `SELECT count(*) FROM readings JOIN names USING (name_id) WHERE name = 'span-a' AND tstamp >= '2026-11-03T00:30:00Z'`), 0);
+  assert.equal(await count(db3, `SELECT count(*) FROM readings JOIN names USING (name_id) WHERE name = 'span-c' AND tstamp < '2026-11-03T00:30:00Z'`), 0);
+  assert.deepEqual(await rejectRows(db3), [
+    { name: 'span-a', day: '2026-11-03', reason: 'unregistered', count: 30 },
+    { name: 'span-c', day: '2026-11-03', reason: 'unregistered', count: 30 },
+  ]);
 });

@@ -19,6 +19,30 @@ test('segments: mapping ∩ version; a mapping time without a version resolves u
   assert.equal(s.resolveMs('n', at(6).getTime()), s.resolve('n', at(6)));
 });
 
+test('resolveSpanMs: the unit when one holds over the whole span, else undefined', () => {
+  const s = buildSnapshot(
+    [
+      { name: 'n', mac: 'M', since: at(0), until: at(20) },
+      { name: 'n', mac: 'N', since: at(20), until: at(30) },
+      { name: 'n', mac: 'M', since: at(40), until: FOREVER },
+    ],
+    [
+      { mac: 'M', since: at(0), until: at(10), authorised: false },
+      { mac: 'M', since: at(10), until: FOREVER, authorised: true },
+      { mac: 'N', since: at(0), until: FOREVER, authorised: true },
+    ],
+  );
+  const span = (a: number, b: number, name = 'n') => s.resolveSpanMs(name, at(a).getTime(), at(b).getTime());
+  assert.deepEqual(span(11, 19), { mac: 'M', authorised: true });
+  assert.equal(span(11, 11), s.resolve('n', at(11)));
+  assert.equal(span(5, 15), undefined, 'the version changes at 10');
+  assert.equal(span(15, 25), undefined, 'renamed to another photometer at 20');
+  assert.equal(span(25, 45), undefined, 'unregistered from 30 to 40, then M again');
+  assert.equal(span(35, 38), undefined, 'not registered at all');
+  assert.equal(span(1, 1, 'other'), undefined);
+  assert.deepEqual(span(41, 4000), { mac: 'M', authorised: true });
+});
+
 test('resolve costs about a microsecond or less', () => {
   const names = 1000;
   const mappings = [];
