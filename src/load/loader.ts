@@ -104,7 +104,9 @@ export class ReadingLoader {
     await ready; // before creating partitions: that locks the table the file before may still be copying into
     await this.partitions.ensure(client, built.months);
     const columns = columnsOf(daylight !== undefined);
-    const stage = claims ? await claims.claim(client, built.ranges!) : await this.shouldStage(client, built.firstKey!);
+    // Expecting duplicates (the batch before had some: e.g. --reprocess), a claim is not worth its read: the
+    // batch is staged anyway, and its names get the full refresh if it stores anything.
+    const stage = claims && !this.expectDuplicates ? await claims.claim(client, built.ranges!) : await this.shouldStage(client, built.firstKey!);
     const { inserted, staged } = stage
       ? { inserted: await this.viaStaging(client, built.chunks, columns), staged: true }
       : await this.plainOrStaging(client, built.chunks, columns);
