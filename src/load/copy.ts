@@ -66,16 +66,18 @@ export class ByteChunks {
   readonly chunks: Buffer[] = [];
   rows = 0;
 
+  /** The first chunk is allocated with the first row: a builder may stay empty. */
   constructor(private readonly chunkBytes = 256 * 1024) {
-    this.buf = Buffer.allocUnsafe(chunkBytes);
+    this.buf = Buffer.alloc(0);
   }
 
   /** One row: `head` bytes, then bytes [start, end) of `body`, then `tail` bytes (each ASCII). */
   add(head: Buffer, body: Buffer, start: number, end: number, tail: Buffer): void {
     const size = head.length + (end - start) + tail.length;
     if (this.used + size > this.buf.length) {
-      this.cut();
-      if (size > this.buf.length) this.buf = Buffer.allocUnsafe(size);
+      if (this.used > 0) this.chunks.push(this.buf.subarray(0, this.used));
+      this.buf = Buffer.allocUnsafe(Math.max(this.chunkBytes, size));
+      this.used = 0;
     }
     this.used += head.copy(this.buf, this.used);
     this.used += body.copy(this.buf, this.used, start, end);
@@ -84,14 +86,10 @@ export class ByteChunks {
   }
 
   finish(): Buffer[] {
-    if (this.used > 0) this.cut();
-    return this.chunks;
-  }
-
-  private cut(): void {
-    this.chunks.push(this.buf.subarray(0, this.used));
-    this.buf = Buffer.allocUnsafe(this.chunkBytes);
+    if (this.used > 0) this.chunks.push(this.buf.subarray(0, this.used));
+    this.buf = Buffer.alloc(0);
     this.used = 0;
+    return this.chunks;
   }
 }
 

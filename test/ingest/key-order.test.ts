@@ -92,3 +92,44 @@ test('two readings of a name with the same time in one file: the first one in th
   );
   assert.deepEqual(rows, [{ seq: 1, mag: 18.5 }]);
 });
+
+test('TESS-W and TESS4C readings in one batch: each COPY with its own columns, every value where it belongs, fresh and staged', async () => {
+  const db = await setupDatabase('keyorder');
+  dbs.push(db);
+  const data = path.join(dir, 'mixed');
+  const channel = (k: number, seq: number) => ({ freq: 10 * k + seq / 100, mag: 18 + k + seq / 1000, zp: 20.5 });
+  const lines: Line[] = [registerLine('stars4', 'AA:BB:CC:00:00:04', '2026-03-01T00:00:00.000Z'), registerLine('stars5', 'AA:BB:CC:00:00:05', '2026-03-01T00:00:00.000Z')];
+  const w = readingLines('stars5', '2026-03-01T03:00:00', 30);
+  const c = readingLines('stars4', '2026-03-01T03:00:00', 30).map((l, i) => ({
+    ...l,
+    payload: { ...(l.payload as object), F1: channel(1, i + 1), F2: channel(2, i + 1), F3: channel(3, i + 1), F4: channel(4, i + 1) },
+  }));
+  for (let m = 0; m < 30; m++) lines.push(w[m], c[m]);
+  writeArchive(path.join(data, 'tessdb_2026-03-01T03.ndjson.gz'), lines);
+  const config = writeConfig(dir, { data_dirs: [data] }, 'mixed.toml');
+  const stored = async () =>
+    (
+      await db.pool.query(
+        `SELECT n.name, seq, freq, mag, freq2, mag2, freq3, mag3, freq4, mag4 FROM readings r JOIN names n USING (name_id) ORDER BY n.name, tstamp`,
+      )
+    ).rows;
+  const expected = [
+    ...Array.from({ length: 30 }, (_, i) => ({
+      name: 'stars4', seq: i + 1, freq: channel(1, i + 1).freq, mag: channel(1, i + 1).mag, freq2: channel(2, i + 1).freq, mag2: channel(2, i + 1).mag,
+      freq3: channel(3, i + 1).freq, mag3: channel(3, i + 1).mag, freq4: channel(4, i + 1).freq, mag4: channel(4, i + 1).mag,
+    })),
+    ...w.map((l) => {
+      const p = l.payload as { seq: number; freq: number; mag: number };
+      return { name: 'stars5', seq: p.seq, freq: p.freq, mag: p.mag, freq2: null, mag2: null, freq3: null, mag3: null, freq4: null, mag4: null };
+    }),
+  ];
+  const fresh = await tessdbJson(db, ['backfill', '-c', config, '-q']);
+  assert.equal(fresh.inserted, 60);
+  assert.deepEqual(await stored(), expected);
+  // Staged: both parts through the staging table.
+  await db.pool.query(`DELETE FROM readings WHERE seq % 2 = 0`);
+  const again = await tessdbJson(db, ['ingest', '-c', config, '-q', '--reprocess']);
+  assert.equal(again.inserted, 30);
+  assert.equal(again.duplicates, 30);
+  assert.deepEqual(await stored(), expected);
+});
