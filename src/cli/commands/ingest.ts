@@ -3,6 +3,7 @@ import type { Context } from '../context.js';
 import { pendingFiles } from '../../ingest/pending.js';
 import { ingestFiles, type IngestSummary } from '../../ingest/run.js';
 import { requireCurrentSchema } from '../../db/migrate.js';
+import { connectionRoom } from '../../db/connection-room.js';
 import { registerSingleFile } from '../../ingest/single-file.js';
 import type { FileToIngest } from '../../ingest/ingest-file.js';
 import { UsageError, UserError } from '../../util/errors.js';
@@ -48,6 +49,26 @@ export function ingestPoolSize(jobs: number): number {
   return 2 * jobs + 2;
 }
 
+/** Connections left to other clients when --jobs is cut down to the server's room (an admin's psql, a dashboard). */
+const SPARE_CONNECTIONS = 2;
+
+/**
+ * `jobs`, or fewer when the server has no room for the connections they need (ingestPoolSize): too many
+ * jobs would fail files with "sorry, too many clients already". The pool is then capped to the fewer
+ * jobs' size, so that nothing else it serves meanwhile (new names, the re-read) goes over either.
+ */
+async function affordableJobs(db: Database, jobs: number, files: number): Promise<number> {
+  const wanted = Math.min(jobs, Math.max(1, files));
+  if (wanted === 1) return jobs;
+  // The pool's one open connection is counted in the server's sessions, and is one of ours.
+  const room = (await connectionRoom(db.pool)) + 1 - SPARE_CONNECTIONS;
+  if (ingestPoolSize(wanted) <= room) return jobs;
+  const affordable = Math.max(1, Math.floor((room - ingestPoolSize(0)) / 2));
+  db.pool.options.max = ingestPoolSize(affordable);
+  log.warn(`--jobs ${jobs} needs ${ingestPoolSize(wanted)} database connections and the server has room for ${room + SPARE_CONNECTIONS}: running ${affordable} jobs`);
+  return affordable;
+}
+
 export function jobsOf(ctx: Context, opts: IngestOptions): number {
   if (opts.jobs === undefined) return ctx.config.ingest.jobs;
   const n = Number(opts.jobs);
@@ -72,7 +93,8 @@ export async function runIngestCommand(ctx: Context, db: Database, opts: IngestO
     return undefined;
   }
   if (files.length === 0) log.info('nothing to ingest: every inventoried file is already loaded');
-  const summary = await ingestFiles(db.pool, ctx.config, files, { jobs: jobsOf(ctx, opts), quiet: opts.quiet || opts.json, onResult: reportFileProblem });
+  const jobs = await affordableJobs(db, jobsOf(ctx, opts), files.length);
+  const summary = await ingestFiles(db.pool, ctx.config, files, { jobs, quiet: opts.quiet || opts.json, onResult: reportFileProblem });
   if (opts.json) printJson({ ...summary, results: summary.results.filter((r) => r.status !== 'loaded') });
   else printIngestSummary(summary);
   if (summary.failed > 0 || summary.withErrors > 0) process.exitCode = 1;
