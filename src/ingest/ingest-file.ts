@@ -51,6 +51,8 @@ export interface IngestDeps {
   registry: RegistryCache;
   source: SourceOptions;
   batchRows: number;
+  /** The rows of the file's first batch, when it should be smaller than `batchRows` (a job's first file). */
+  firstBatchRows?: number;
   onRows?: (rows: number) => void;
   /** Wait out database outages (`tessdb ingest`); without it a lost database is an error thrown to the caller. */
   dbWait?: DatabaseWait;
@@ -191,6 +193,7 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
     const load = (p: PreparedReadings) =>
       freshRegistry().then(() => loadPrepared(client, deps.loader, state, rejects, p, waitFor(p.groups))).then(add);
     let sawRegisters = false;
+    let batchRows = Math.min(deps.firstBatchRows ?? deps.batchRows, deps.batchRows);
     for await (const batch of source.batches) {
       result.read += batch.lines;
       for (const r of batch.rejects) rejects.add(r);
@@ -203,7 +206,8 @@ async function ingestOnce(file: FileToIngest, deps: IngestDeps, mayRetry: boolea
       const rows = state.rows!;
       for (const r of batch.readings) rows.push(encodedFromReading(r));
       if (batch.encoded) for (const r of batch.encoded) rows.push(r);
-      if (rows.length >= deps.batchRows) {
+      if (rows.length >= batchRows) {
+        batchRows = deps.batchRows;
         await older;
         state.rows = [];
         const prepared = prepare(rows, false);

@@ -13,6 +13,9 @@ import { ingestOverlapped } from './overlap.js';
 import { clearRereadPending, reattributableFiles, rereadPendingToken } from './pending.js';
 import { RegistryCache } from './registry-cache.js';
 
+
+/** The rows of a job's first COPY: an hourly archive's first tenth or so. */
+const START_BATCH_ROWS = 5000;
 export interface IngestSummary {
   files: number;
   failed: number;
@@ -54,6 +57,7 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
       const newLoader = () => new ReadingLoader(names, new PartitionManager(), { requireAuthorisation: config.registry.require_authorisation });
       const take = () => (next < list.length && !failure ? list[next++] : undefined);
       try {
+        let first = true;
         await ingestOverlapped(take, [newLoader(), newLoader()], (file, loader, loaded, previous, names) =>
           ingestFile(file, {
             pool,
@@ -62,6 +66,8 @@ export async function ingestFiles(pool: pg.Pool, config: Config, files: FileToIn
             // Source batches no larger than the loader's, so that ingest.batch_rows bounds what a COPY holds.
             source: { topicPrefix: config.mqtt.topic_prefix, batchLines: Math.min(5000, config.ingest.batch_rows), csvFormats: config.csv.formats },
             batchRows: config.ingest.batch_rows,
+            // The database has nothing to do until a job's first COPY: that one comes early.
+            firstBatchRows: first ? ((first = false), START_BATCH_ROWS) : undefined,
             onRows: (rows) => progress.tick(0, rows),
             dbWait,
             onLoaded: loaded,
