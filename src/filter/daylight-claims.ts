@@ -121,6 +121,27 @@ export class DaylightClaims {
     return occupied;
   }
 
+  /**
+   * A batch loaded without a claim's read (staged because duplicates are expected): its names take their
+   * locks as a claim would, and stay out of the edge-only refresh for the rest of the transaction, whatever
+   * later batches find (a claim made later would take this transaction's own rows for the stored ones).
+   */
+  async lockUnread(client: pg.ClientBase, batch: BatchRanges): Promise<void> {
+    const ids: number[] = [];
+    for (const [name, r] of batch) {
+      const c = this.claims.get(name);
+      if (c === undefined) {
+        this.claims.set(name, { id: r.id, lo: r.lo, hi: r.hi, clean: false, before: [], after: [] });
+      } else {
+        c.clean = false;
+        c.lo = Math.min(c.lo, r.lo);
+        c.hi = Math.max(c.hi, r.hi);
+      }
+      ids.push(r.id);
+    }
+    await client.query('SELECT daylight_lock($1::int[])', [ids]);
+  }
+
   /** These names get the full refresh (rows not loaded by a plain COPY, a guess proved wrong…). */
   spoil(names: Iterable<string>): void {
     for (const name of names) {

@@ -130,7 +130,13 @@ export class ReadingLoader {
     const withDaylight = daylight !== undefined;
     // Expecting duplicates (the batch before had some: e.g. --reprocess), a claim is not worth its read: the
     // batch is staged anyway, and its names get the full refresh if it stores anything.
-    const stage = claims && !this.expectDuplicates ? await claims.claim(client, built.ranges!) : await this.shouldStage(client, built.firstKey!);
+    let stage: boolean;
+    if (claims && this.expectDuplicates) {
+      await claims.lockUnread(client, built.ranges!);
+      stage = true;
+    } else {
+      stage = claims ? await claims.claim(client, built.ranges!) : await this.shouldStage(client, built.firstKey!);
+    }
     const { inserted, staged } = stage
       ? { inserted: await this.viaStaging(client, built.parts, withDaylight), staged: true }
       : await this.plainOrStaging(client, built.parts, withDaylight);
@@ -205,42 +211,36 @@ export class ReadingLoader {
     const months = new MonthSet();
     const ranges: BatchRanges | undefined = withRanges ? new Map() : undefined;
     const refused: Set<string> | undefined = withRanges ? new Set() : undefined;
-    let range: { id: number; lo: number; hi: number } | undefined;
     let firstKey: [number, Date] | undefined;
-    let lastName = '';
-    let nameId = 0;
-    let idBytes = NO_BYTES;
     const tail = daylight === undefined ? NEWLINE : undefined;
-    for (const i of keyOrder(groups, this.names)) {
-      const r = rows[i];
-      if (ok !== undefined && ok[i] === 0) {
-        refused?.add(r.name);
-        continue;
-      }
-      if (r.name !== lastName) {
-        lastName = r.name;
-        nameId = this.names.get(r.name)!;
-        idBytes = Buffer.from(String(nameId), 'latin1');
-        if (ranges) {
-          range = ranges.get(r.name);
-          if (range === undefined) ranges.set(r.name, (range = { id: nameId, lo: r.ms, hi: r.ms }));
+    for (const name of namesByIdOrder(groups, this.names)) {
+      const list = groups.get(name)!;
+      const nameId = this.names.get(name)!;
+      const idBytes = Buffer.from(String(nameId), 'latin1');
+      // All of a name's rows go to one COPY, so that of two with the same key the first in the file is kept (see keyOrder).
+      const builder = list.every((i) => rows[i].bytes === null || withoutChannels(rows[i].bytes!, rows[i].start, rows[i].end)) ? compact : full;
+      const trim = builder === compact ? NULL_CHANNELS.length : 0;
+      let range: { id: number; lo: number; hi: number } | undefined;
+      for (const i of list) {
+        const r = rows[i];
+        if (ok !== undefined && ok[i] === 0) {
+          refused?.add(name);
+          continue;
         }
+        if (ranges && range === undefined) ranges.set(name, (range = { id: nameId, lo: r.ms, hi: r.ms }));
+        if (r.bytes === null) {
+          refused?.add(name);
+          rejects?.add({ reason: 'invalid_payload', name, day: new Date(r.ms), detail: `field "${r.badField}" is out of range for its column`, sample: JSON.stringify(readingOf(r)) });
+          continue;
+        }
+        if (range) {
+          if (r.ms < range.lo) range.lo = r.ms;
+          else if (r.ms > range.hi) range.hi = r.ms;
+        }
+        firstKey ??= [nameId, new Date(r.ms)];
+        builder.add(idBytes, r.bytes, r.start, r.end - trim, tail ?? (daylight![i] === 1 ? DAYLIGHT_TRUE : DAYLIGHT_FALSE));
+        months.add(r.ms);
       }
-      if (r.bytes === null) {
-        refused?.add(r.name);
-        rejects?.add({ reason: 'invalid_payload', name: r.name, day: new Date(r.ms), detail: `field "${r.badField}" is out of range for its column`, sample: JSON.stringify(readingOf(r)) });
-        continue;
-      }
-      if (range) {
-        if (r.ms < range.lo) range.lo = r.ms;
-        else if (r.ms > range.hi) range.hi = r.ms;
-      }
-      firstKey ??= [nameId, new Date(r.ms)];
-      const end = r.end;
-      const rowTail = tail ?? (daylight![i] === 1 ? DAYLIGHT_TRUE : DAYLIGHT_FALSE);
-      if (withoutChannels(r.bytes, r.start, end)) compact.add(idBytes, r.bytes, r.start, end - NULL_CHANNELS.length, rowTail);
-      else full.add(idBytes, r.bytes, r.start, end, rowTail);
-      months.add(r.ms);
     }
     const parts: CopyPart[] = [];
     if (compact.rows > 0) parts.push({ withChannels: false, chunks: compact.finish() });
@@ -292,7 +292,11 @@ export function keyOrder(groups: NameGroups, names: NameIds): Uint32Array {
   for (const list of groups.values()) n += list.length;
   const order = new Uint32Array(n);
   let k = 0;
-  const ids = [...groups.keys()].map((name) => ({ name, id: names.get(name) ?? 0 })).sort((a, b) => a.id - b.id);
-  for (const { name } of ids) for (const i of groups.get(name)!) order[k++] = i;
+  for (const name of namesByIdOrder(groups, names)) for (const i of groups.get(name)!) order[k++] = i;
   return order;
+}
+
+/** The batch's names by name_id (resolved). */
+function namesByIdOrder(groups: NameGroups, names: NameIds): string[] {
+  return [...groups.keys()].map((name) => ({ name, id: names.get(name) ?? 0 })).sort((a, b) => a.id - b.id).map((x) => x.name);
 }

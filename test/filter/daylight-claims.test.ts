@@ -189,3 +189,32 @@ test('ingest with claims: flags of every series as the reference says, whatever 
   );
   assert.equal(Number(full.rows[0].n), 0, 'a full refresh finds nothing to change');
 });
+
+test('a batch staged without a claim (duplicates expected) leaves its names to the full refresh, whatever the batches after it', async () => {
+  // One loader serves every other file of a job: after a file of duplicates, its next file's first batch is
+  // staged without a claim. A later batch of that file must not claim the name as clean: the junction with
+  // the rows stored before the file (a daylight run across the hour) would never be recomputed.
+  const macs = new Map([['skip-a', 'AA:00:00:00:20:01'], ['skip-b', 'AA:00:00:00:20:02']]);
+  const start = T0 + 30 * HOUR;
+  const hour = (h: number, name = 'skip-a') =>
+    Array.from({ length: 240 }, (_, i) => ({ name, ms: start + h * HOUR + i * 15_000, saturated: true }));
+  const h0 = writeArchive('skip_h0.ndjson.gz', hour(0), macs);
+  const h0again = writeArchive('skip_h0_copy.ndjson.gz', hour(0), macs); // same readings, another file
+  const other = writeArchive('skip_other.ndjson.gz', hour(0, 'skip-b'), macs);
+  const h1 = writeArchive('skip_h1.ndjson.gz', hour(1), macs);
+  const env = dbEnv(db.url);
+  const cli = async (args: string[]) => {
+    const r = await runCli([...args, 'ingest.batch_rows=100', `data_dirs=['${dir}']`], { env });
+    assert.equal(r.code, 0, `tessdb ${args.join(' ')}:\n${r.stderr}`);
+  };
+  await cli(['ingest', '-q', '--file', h0]);
+  // h0again (all duplicates) and h1 go through the same loader, `other` through the second one.
+  await cli(['ingest', '-q', '--file', h0again, '--file', other, '--file', h1]);
+  const stored = await db.pool.query<{ mag: number; daylight: boolean }>(
+    `SELECT r.mag, r.daylight FROM readings r JOIN names n USING (name_id) WHERE n.name = 'skip-a' ORDER BY r.tstamp`,
+  );
+  assert.equal(stored.rows.length, 480);
+  const expected = daylightFlags(stored.rows.map((r) => r.mag));
+  const show = (flags: boolean[]) => flags.map((f) => (f ? 'D' : 's')).join('');
+  assert.equal(show(stored.rows.map((r) => r.daylight)), show(expected));
+});

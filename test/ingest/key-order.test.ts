@@ -133,3 +133,24 @@ test('TESS-W and TESS4C readings in one batch: each COPY with its own columns, e
   assert.equal(again.duplicates, 30);
   assert.deepEqual(await stored(), expected);
 });
+
+test('two readings of a name with the same time, one with channels 2–4 and one without: the first one in the file is kept', async () => {
+  const db = await setupDatabase('keyorder');
+  dbs.push(db);
+  const data = path.join(dir, 'dup-shapes');
+  const channel = { freq: 12.5, mag: 19.25, zp: 20.5 };
+  const fourC = readingLine('stars7', '2026-03-01T04:00:00', 1);
+  fourC.payload = { ...(fourC.payload as object), F1: channel, F2: channel, F3: channel, F4: channel };
+  writeArchive(path.join(data, 'tessdb_2026-03-01T04.ndjson.gz'), [
+    registerLine('stars7', 'AA:BB:CC:00:00:07', '2026-03-01T00:00:00.000Z'),
+    ...readingLines('stars7', '2026-03-01T03:57:00', 3, 10),
+    fourC,
+    readingLine('stars7', '2026-03-01T04:00:00', 2), // same time, no channels
+  ]);
+  const config = writeConfig(dir, { data_dirs: [data] }, 'dup-shapes.toml');
+  const summary = await tessdbJson(db, ['backfill', '-c', config, '-q']);
+  assert.equal(summary.inserted, 4);
+  assert.equal(summary.duplicates, 1);
+  const { rows } = await db.pool.query(`SELECT seq, freq2 FROM readings WHERE tstamp = '2026-03-01T04:00:00Z'`);
+  assert.deepEqual(rows, [{ seq: 1, freq2: 12.5 }]);
+});

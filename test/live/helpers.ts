@@ -231,7 +231,8 @@ export function spawnDaemon(configFile: string, db: TestDatabase, extraArgs: str
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) =>
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': stderr is read to its end (a warning printed while shutting down).
+    child.on('close', (code, signal) => {
       const warning = NODE_WARNING.exec(err);
       if (warning) reject(new Error(`tessdb live printed a Node warning: ${warning[0]}`));
       else resolve({ code, signal });
