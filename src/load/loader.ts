@@ -202,7 +202,7 @@ export class ReadingLoader {
   }
 
   /**
-   * The accepted rows as COPY text in large chunks, in key order (see keyOrder), with the months they
+   * The accepted rows as COPY text in large chunks, in key order (see namesByIdOrder), with the months they
    * fall in and the first row's key.
    */
   private build(rows: readonly EncodedReading[], groups: NameGroups, ok: Uint8Array | undefined, rejects: RejectCounter | undefined, daylight: Uint8Array | undefined, withRanges: boolean): Built {
@@ -217,7 +217,7 @@ export class ReadingLoader {
       const list = groups.get(name)!;
       const nameId = this.names.get(name)!;
       const idBytes = Buffer.from(String(nameId), 'latin1');
-      // All of a name's rows go to one COPY, so that of two with the same key the first in the file is kept (see keyOrder).
+      // All of a name's rows go to one COPY, so that of two with the same key the first in the file is kept (nameGroups keeps file order among equal times).
       const builder = list.every((i) => rows[i].bytes === null || withoutChannels(rows[i].bytes!, rows[i].start, rows[i].end)) ? compact : full;
       const trim = builder === compact ? NULL_CHANNELS.length : 0;
       let range: { id: number; lo: number; hi: number } | undefined;
@@ -281,22 +281,11 @@ export class ReadingLoader {
 }
 
 /**
- * Row indexes in readings key order: names by name_id, each name's rows by time (file order among
- * equal times; `groups` are nameGroups of the rows). An archive interleaves every photometer minute by
- * minute; copied in that order each row lands on another leaf of the primary key, and the index
- * insertions cost Postgres about half again as much as in key order (docs/performance.md). The names'
- * ids must be resolved.
+ * The batch's names by name_id (resolved): with each name's rows in time order (nameGroups), the readings key
+ * order the loader copies in. An archive interleaves every photometer minute by minute; copied in that order
+ * each row lands on another leaf of the primary key, and the index insertions cost Postgres about half again
+ * as much as in key order (docs/performance.md).
  */
-export function keyOrder(groups: NameGroups, names: NameIds): Uint32Array {
-  let n = 0;
-  for (const list of groups.values()) n += list.length;
-  const order = new Uint32Array(n);
-  let k = 0;
-  for (const name of namesByIdOrder(groups, names)) for (const i of groups.get(name)!) order[k++] = i;
-  return order;
-}
-
-/** The batch's names by name_id (resolved). */
-function namesByIdOrder(groups: NameGroups, names: NameIds): string[] {
+export function namesByIdOrder(groups: NameGroups, names: NameIds): string[] {
   return [...groups.keys()].map((name) => ({ name, id: names.get(name) ?? 0 })).sort((a, b) => a.id - b.id).map((x) => x.name);
 }

@@ -1,5 +1,5 @@
 /**
- * The loader COPYs a batch in readings key order (src/load/loader.ts, keyOrder): names by name_id, each
+ * The loader COPYs a batch in readings key order (src/load/loader.ts, namesByIdOrder over nameGroups): names by name_id, each
  * name's rows by time, file order among equal times. Checked on the order itself, on the heap of a real
  * ingest (rows stored page by page in key order, whatever the file's order), on which of two readings
  * with the same key a file keeps (the first, as before the ordering), and with
@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { keyOrder } from '../../src/load/loader.js';
+import { namesByIdOrder } from '../../src/load/loader.js';
 import { nameGroups } from '../../src/util/group-by-name.js';
 import type { EncodedReading } from '../../src/load/encoded.js';
 import type { NameIds } from '../../src/load/names.js';
@@ -19,15 +19,19 @@ function row(name: string, ms: number): EncodedReading {
   return { name, ms, saturated: false, bytes: null, start: 0, end: 0, badField: null, origin: null };
 }
 
-test('keyOrder: names by id, rows of a name by time, file order among equal times', () => {
+test('key order: names by id, rows of a name by time, file order among equal times', () => {
+  const keyOrder = (rows: EncodedReading[], names: NameIds) => {
+    const groups = nameGroups(rows);
+    return namesByIdOrder(groups, names).flatMap((n) => groups.get(n)!);
+  };
   const ids = new Map([['b', 1], ['a', 2], ['c', 3]]);
   const names = { get: (n: string) => ids.get(n) } as unknown as NameIds;
   const rows = [row('a', 30), row('b', 20), row('c', 10), row('a', 10), row('b', 20), row('a', 20), row('b', 5), row('c', 11)];
-  assert.deepEqual([...keyOrder(nameGroups(rows), names)], [6, 1, 4, 3, 5, 0, 2, 7]);
+  assert.deepEqual([...keyOrder(rows, names)], [6, 1, 4, 3, 5, 0, 2, 7]);
   // Already in order (one photometer, as in an IDA file): unchanged.
   const one = [row('a', 1), row('a', 2), row('a', 3)];
-  assert.deepEqual([...keyOrder(nameGroups(one), names)], [0, 1, 2]);
-  assert.deepEqual([...keyOrder(nameGroups([]), names)], []);
+  assert.deepEqual([...keyOrder(one, names)], [0, 1, 2]);
+  assert.deepEqual([...keyOrder([], names)], []);
 });
 
 let dir: string;
