@@ -2,7 +2,10 @@
  * Ingest benchmark (issue 3): measured against `psql \copy` of the same rows into an identical
  * readings table, on the same server, in the same run. Prints rows/s, ratios and peak RSS.
  *
- *   npm run bench:ingest [-- --photometers 700 --days 2 --jobs 1]
+ *   npm run bench:ingest [-- --photometers 700 --days 2 --jobs 1 --rounds 1]
+ *
+ * `--rounds N` repeats the baseline, the fresh ingest and the reprocess N times, one after the other, and
+ * reports each round and the median ratios: on a machine whose speed drifts, one round's ratio says little.
  *
  * Database: TESSDB_BENCH_DATABASE_URL, else a throwaway embedded PostgreSQL.
  * Baseline: `psql \copy` when psql is on PATH, else the same COPY streamed from the file by pg-copy-streams.
@@ -17,6 +20,13 @@ import { baselineCopy, benchDatabase, checkpoint, numberOption as opt, OUT, tess
 const PHOTOMETERS = opt('photometers', 700);
 const DAYS = opt('days', 2);
 const JOBS = opt('jobs', 1);
+const ROUNDS = Math.max(1, opt('rounds', 1));
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
 
 function dataset(name: string, photometers: number, days: number, withCopyRows: boolean) {
   const dir = path.join(OUT, `${name}-${photometers}x${days}`);
@@ -39,53 +49,75 @@ async function main(): Promise<void> {
   const database = await benchDatabase();
   const { url } = database;
   try {
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    for (const s of ['bench_baseline', 'bench_tessdb', 'bench_files']) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-    await admin.end();
     const env = (schema: string) => ({ TESSDB_DATABASE_URL: url, TESSDB_HOST: `bench-${schema}` });
     const dirs = (d: string) => `data_dirs=['${d}']`;
+    const dropSchemas = async (schemas: string[]) => {
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+      await admin.end();
+    };
+    await dropSchemas(['bench_files']);
 
-    // Baseline: the same schema, partitions made beforehand, then \copy of the equivalent rows.
-    await tessdb(['setup', '-q', 'database.schema=bench_baseline'], env('bench_baseline'));
-    const pool = new pg.Pool({ connectionString: url, options: '-c search_path=bench_baseline' });
-    for (const month of ['2026-10-01', '2026-11-01']) {
-      const name = `readings_${month.slice(0, 7).replace('-', '')}`;
-      await pool.query(`CREATE TABLE ${name} PARTITION OF readings FOR VALUES FROM ('${month}') TO ('${month}'::date + interval '1 month')`);
+    /** One round: the baseline, then a fresh ingest and a reprocess of the same rows, each on a fresh schema. */
+    const round = async () => {
+      await dropSchemas(['bench_baseline', 'bench_tessdb']);
+      // Baseline: the same schema, partitions made beforehand, then \copy of the equivalent rows.
+      await tessdb(['setup', '-q', 'database.schema=bench_baseline'], env('bench_baseline'));
+      const pool = new pg.Pool({ connectionString: url, options: '-c search_path=bench_baseline' });
+      for (const month of ['2026-10-01', '2026-11-01']) {
+        const name = `readings_${month.slice(0, 7).replace('-', '')}`;
+        await pool.query(`CREATE TABLE ${name} PARTITION OF readings FOR VALUES FROM ('${month}') TO ('${month}'::date + interval '1 month')`);
+      }
+      await pool.end();
+      await checkpoint(url);
+      const baselineRate = big.readings / (await baselineCopy(url, 'bench_baseline', big.copyFile));
+
+      await tessdb(['setup', '-q', 'database.schema=bench_tessdb'], env('bench_tessdb'));
+      const inventory = await tessdb(['inventory', '-q', 'database.schema=bench_tessdb', dirs(big.dir)], env('bench_tessdb'));
+      await checkpoint(url);
+      const fresh = await tessdb(['ingest', '--json', '-q', `--jobs=${JOBS}`, 'database.schema=bench_tessdb'], env('bench_tessdb'));
+      await checkpoint(url);
+      const reprocess = await tessdb(['ingest', '--json', '-q', '--reprocess', `--jobs=${JOBS}`, 'database.schema=bench_tessdb'], env('bench_tessdb'));
+      const freshRate = big.readings / JSON.parse(fresh.stdout).seconds;
+      const reRate = big.readings / JSON.parse(reprocess.stdout).seconds;
+      return { baselineRate, freshRate, reRate, inventory, fresh, reprocess };
+    };
+    const rounds: Array<Awaited<ReturnType<typeof round>>> = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const r = await round();
+      rounds.push(r);
+      if (ROUNDS > 1) {
+        console.log(`round ${i + 1}: baseline ${Math.round(r.baselineRate)} rows/s, fresh ${(r.freshRate / r.baselineRate).toFixed(2)} ×, reprocess ${(r.reRate / r.baselineRate).toFixed(2)} ×`);
+      }
     }
-    await pool.end();
-    await checkpoint(url);
-    const baselineSeconds = await baselineCopy(url, 'bench_baseline', big.copyFile);
-    const baselineRate = big.readings / baselineSeconds;
-
-    await tessdb(['setup', '-q', 'database.schema=bench_tessdb'], env('bench_tessdb'));
-    const inventory = await tessdb(['inventory', '-q', 'database.schema=bench_tessdb', dirs(big.dir)], env('bench_tessdb'));
-    await checkpoint(url);
-    const fresh = await tessdb(['ingest', '--json', '-q', `--jobs=${JOBS}`, 'database.schema=bench_tessdb'], env('bench_tessdb'));
-    await checkpoint(url);
-    const reprocess = await tessdb(['ingest', '--json', '-q', '--reprocess', `--jobs=${JOBS}`, 'database.schema=bench_tessdb'], env('bench_tessdb'));
-    const freshSummary = JSON.parse(fresh.stdout);
-    const reprocessSummary = JSON.parse(reprocess.stdout);
+    const last = rounds[rounds.length - 1];
+    const { inventory, fresh, reprocess } = last;
+    const baselineRate = median(rounds.map((r) => r.baselineRate));
+    const freshRatio = median(rounds.map((r) => r.freshRate / r.baselineRate));
+    const reRatio = median(rounds.map((r) => r.reRate / r.baselineRate));
 
     await tessdb(['setup', '-q', 'database.schema=bench_files'], env('bench_files'));
     await tessdb(['backfill', '-q', '--json', 'database.schema=bench_files', dirs(many.dir)], env('bench_files'));
     const inv2 = await tessdb(['inventory', '-q', 'database.schema=bench_files', dirs(many.dir)], env('bench_files'));
     const ing2 = await tessdb(['ingest', '-q', '--json', 'database.schema=bench_files', dirs(many.dir)], env('bench_files'));
 
-    const rate = (rows: number, s: number) => Math.round(rows / s);
-    const freshRate = rate(big.readings, freshSummary.seconds);
-    const reRate = rate(big.readings, reprocessSummary.seconds);
+    const med = ROUNDS > 1 ? ` (median of ${ROUNDS})` : '';
+    const peak = (key: 'fresh' | 'reprocess') => `${Math.max(...rounds.map((r) => r[key].peakRssMb))} MB`;
     const rows = [
-      ['baseline: psql \\copy into readings (PK, partitioned)', `${Math.round(baselineRate)} rows/s`, '1.00', ''],
-      ['tessdb ingest, fresh database', `${freshRate} rows/s`, (freshRate / baselineRate).toFixed(2), `${fresh.peakRssMb} MB`],
-      ['tessdb ingest --reprocess (all duplicates)', `${reRate} rows/s`, (reRate / baselineRate).toFixed(2), `${reprocess.peakRssMb} MB`],
+      [`baseline: psql \\copy into readings (PK, partitioned)${med}`, `${Math.round(baselineRate)} rows/s`, '1.00', ''],
+      [`tessdb ingest, fresh database${med}`, `${Math.round(median(rounds.map((r) => r.freshRate)))} rows/s`, freshRatio.toFixed(2), peak('fresh')],
+      [`tessdb ingest --reprocess (all duplicates)${med}`, `${Math.round(median(rounds.map((r) => r.reRate)))} rows/s`, reRatio.toFixed(2), peak('reprocess')],
       [`tessdb inventory (${big.files} files, first scan + hash)`, `${inventory.seconds.toFixed(2)} s`, '', `${inventory.peakRssMb} MB`],
       [`inventory + ingest, nothing changed (${many.files} files)`, `${(inv2.seconds + ing2.seconds).toFixed(2)} s`, '', `${Math.max(inv2.peakRssMb, ing2.peakRssMb)} MB`],
     ];
     console.log(`\ningest benchmark: ${big.readings} readings in ${big.files} files (${PHOTOMETERS} photometers × ${DAYS} days), jobs=${JOBS}, ${os.cpus().length} cores`);
-    console.log(`${'measurement'.padEnd(58)} ${'figure'.padStart(16)} ${'ratio'.padStart(6)} ${'peak RSS'.padStart(9)}`);
-    for (const [a, b, c, d] of rows) console.log(`${a.padEnd(58)} ${b.padStart(16)} ${c.padStart(6)} ${d.padStart(9)}`);
-    fs.writeFileSync(path.join(OUT, 'ingest-results.json'), JSON.stringify({ baselineRate, freshRate, reRate, inventorySeconds: inventory.seconds, nothingChangedSeconds: inv2.seconds + ing2.seconds, fresh, reprocess }, null, 2));
+    console.log(`${'measurement'.padEnd(70)} ${'figure'.padStart(16)} ${'ratio'.padStart(6)} ${'peak RSS'.padStart(9)}`);
+    for (const [a, b, c, d] of rows) console.log(`${a.padEnd(70)} ${b.padStart(16)} ${c.padStart(6)} ${d.padStart(9)}`);
+    fs.writeFileSync(
+      path.join(OUT, 'ingest-results.json'),
+      JSON.stringify({ baselineRate, freshRatio, reRatio, rounds: rounds.map(({ baselineRate: b, freshRate: f, reRate: r }) => ({ baselineRate: b, freshRate: f, reRate: r })), inventorySeconds: inventory.seconds, nothingChangedSeconds: inv2.seconds + ing2.seconds, fresh, reprocess }, null, 2),
+    );
   } finally {
     await database.close();
   }
