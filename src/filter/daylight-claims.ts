@@ -81,32 +81,16 @@ export class DaylightClaims {
    * then contain duplicates.
    */
   async claim(client: pg.ClientBase, batch: BatchRanges): Promise<boolean> {
-    const ids: number[] = [];
-    const lo: string[] = [];
-    const hi: string[] = [];
-    const after: Array<string | null> = [];
-    const byId = new Map<number, Claim>();
-    for (const [name, r] of batch) {
-      let c = this.claims.get(name);
-      if (c === undefined) {
-        this.claims.set(name, (c = { id: r.id, lo: r.lo, hi: r.hi, clean: true, before: [], after: [] }));
-        after.push(null);
-      } else {
-        // Only the part after the earlier batches' rows is looked at; rows before it are ours.
-        after.push(isoUtc(c.hi));
-        if (r.lo <= c.hi) c.clean = false;
-        c.lo = Math.min(c.lo, r.lo);
-        c.hi = Math.max(c.hi, r.hi);
-        c.after = [];
-      }
-      byId.set(r.id, c);
-      ids.push(r.id);
-      lo.push(isoUtc(r.lo));
-      hi.push(isoUtc(r.hi));
-    }
+    const noted = this.note(batch);
+    const ids = noted.map((n) => n.c.id);
     // The locks first, then (a new statement, a new snapshot) what the ranges and their sides hold.
-    const { rows: [{ busy }] } = await client.query<{ busy: number[] }>('SELECT daylight_lock($1::int[]) AS busy', [ids]);
-    const { rows } = await client.query<ClaimRow>({ name: 'tessdb_daylight_around', text: AROUND, values: [ids, lo, hi, after] });
+    const busy = await lock(client, ids);
+    const { rows } = await client.query<ClaimRow>({
+      name: 'tessdb_daylight_around',
+      text: AROUND,
+      values: [ids, noted.map((n) => isoUtc(n.lo)), noted.map((n) => isoUtc(n.hi)), noted.map((n) => (n.after === null ? null : isoUtc(n.after)))],
+    });
+    const byId = new Map(noted.map((n) => [n.c.id, n.c]));
     for (const id of busy) byId.get(id)!.clean = false;
     let occupied = false;
     for (const r of rows) {
@@ -127,19 +111,33 @@ export class DaylightClaims {
    * later batches find (a claim made later would take this transaction's own rows for the stored ones).
    */
   async lockUnread(client: pg.ClientBase, batch: BatchRanges): Promise<void> {
-    const ids: number[] = [];
+    const noted = this.note(batch);
+    for (const { c } of noted) c.clean = false;
+    await lock(client, noted.map((n) => n.c.id));
+  }
+
+  /**
+   * Records one batch's ranges in the claims. Per name: its claim, the batch's range, and where the part
+   * not claimed before begins (`after`, epoch ms; null for a first claim).
+   */
+  private note(batch: BatchRanges): Array<{ c: Claim; lo: number; hi: number; after: number | null }> {
+    const noted: Array<{ c: Claim; lo: number; hi: number; after: number | null }> = [];
     for (const [name, r] of batch) {
-      const c = this.claims.get(name);
+      let c = this.claims.get(name);
+      let after: number | null = null;
       if (c === undefined) {
-        this.claims.set(name, { id: r.id, lo: r.lo, hi: r.hi, clean: false, before: [], after: [] });
+        this.claims.set(name, (c = { id: r.id, lo: r.lo, hi: r.hi, clean: true, before: [], after: [] }));
       } else {
-        c.clean = false;
+        // Only the part after the earlier batches' rows is looked at; rows before it are ours.
+        after = c.hi;
+        if (r.lo <= c.hi) c.clean = false;
         c.lo = Math.min(c.lo, r.lo);
         c.hi = Math.max(c.hi, r.hi);
+        c.after = [];
       }
-      ids.push(r.id);
+      noted.push({ c, lo: r.lo, hi: r.hi, after });
     }
-    await client.query('SELECT daylight_lock($1::int[])', [ids]);
+    return noted;
   }
 
   /** These names get the full refresh (rows not loaded by a plain COPY, a guess proved wrong…). */
@@ -172,6 +170,12 @@ export class DaylightClaims {
     for (const [name, c] of this.claims) if (c.clean) out.push({ name, c });
     return out;
   }
+}
+
+/** Takes the names' transaction locks (sql/007 `daylight_lock`); returns the ids whose lock another transaction holds. */
+async function lock(client: pg.ClientBase, ids: number[]): Promise<number[]> {
+  const { rows } = await client.query<{ busy: number[] }>('SELECT daylight_lock($1::int[]) AS busy', [ids]);
+  return rows[0].busy;
 }
 
 /** A row of the series around one end: stored (with its key as text and its flag) or the loader's own. */

@@ -12,7 +12,7 @@
  * latest readings of a live photometer become flagged when their 3 successors arrive.
  */
 import type pg from 'pg';
-import { groupByName, type NameGroups } from '../util/group-by-name.js';
+import { nameGroups, type NameGroups } from '../util/group-by-name.js';
 import type { DaylightClaims } from './daylight-claims.js';
 
 /** Half the window: neighbours looked at on each side. */
@@ -123,9 +123,9 @@ export function tentativeDaylight<R extends { name: string; tstamp: Date; mag: n
 
 /**
  * {@link tentativeDaylight} for encoded rows (src/load/encoded.ts): flags by row index, or null when
- * no row is saturated (then no row is flagged).
+ * no row is saturated (then no row is flagged). `groups`: nameGroups(rows).
  */
-export function tentativeDaylightRows(rows: ReadonlyArray<{ name: string; ms: number; saturated: boolean }>): Uint8Array | null {
+export function tentativeDaylightRows(rows: ReadonlyArray<{ name: string; ms: number; saturated: boolean }>, groups: NameGroups = nameGroups(rows)): Uint8Array | null {
   let saturated = false;
   for (const r of rows) {
     if (!r.saturated) continue;
@@ -134,9 +134,8 @@ export function tentativeDaylightRows(rows: ReadonlyArray<{ name: string; ms: nu
   }
   if (!saturated) return null;
   const flags = new Uint8Array(rows.length);
-  for (const list of groupByName(rows).values()) {
+  for (const list of groups.values()) {
     if (list.length < 2 * DAYLIGHT_HALF_WINDOW + 1) continue;
-    list.sort((a, b) => rows[a].ms - rows[b].ms);
     const f = daylightFlags(list.map((i) => (rows[i].saturated ? 0 : 1)));
     for (let k = 0; k < list.length; k++) if (f[k]) flags[list[k]] = 1;
   }

@@ -75,7 +75,7 @@ export function prepareReadings(loader: ReadingLoader, state: BatchState, rows: 
   state.pending = [];
   const groups = nameGroups(rows);
   let flags: Uint8Array | undefined;
-  if (state.daylight && rows.length > 0) flags = (state.guess ? state.guess.flags(rows, last, groups) : tentativeDaylightRows(rows)) ?? new Uint8Array(rows.length);
+  if (state.daylight && rows.length > 0) flags = (state.guess ? state.guess.flags(rows, last, groups) : tentativeDaylightRows(rows, groups)) ?? new Uint8Array(rows.length);
   let prebuilt: Promise<Built | undefined> | undefined;
   if (prebuild && rows.length > 0) {
     prebuilt = loader.prebuild(rows, groups, flags, claimsOf(state) !== undefined);

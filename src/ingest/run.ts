@@ -13,9 +13,9 @@ import { ingestOverlapped } from './overlap.js';
 import { clearRereadPending, reattributableFiles, rereadPendingToken } from './pending.js';
 import { RegistryCache } from './registry-cache.js';
 
-
 /** The rows of a job's first COPY: an hourly archive's first tenth or so. */
 const START_BATCH_ROWS = 5000;
+
 export interface IngestSummary {
   files: number;
   failed: number;

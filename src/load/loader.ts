@@ -46,7 +46,6 @@ export interface BatchCounts {
 
 /** COPY chunk size: fewer, larger writes to the socket. */
 const CHUNK_BYTES = 256 * 1024;
-const NO_BYTES = Buffer.alloc(0);
 const NEWLINE = Buffer.from('\n');
 const DAYLIGHT_TRUE = Buffer.from('\tt\n');
 const DAYLIGHT_FALSE = Buffer.from('\tf\n');
@@ -116,7 +115,7 @@ export class ReadingLoader {
     const accepted = this.gate(rows, groups, attribution, rejects);
     const ahead = prebuilt && (await prebuilt);
     let built: Built;
-    if (ahead && accepted.all) {
+    if (ahead && accepted.ok === undefined) {
       built = ahead;
     } else {
       await this.names.resolve(accepted.names);
@@ -167,7 +166,7 @@ export class ReadingLoader {
    * Registration and authorisation: `ok[i]` = 1 when row i may be loaded (`ok` undefined: all may). A name
    * whose attribution holds over its whole time range in the batch is decided once, the others row by row.
    */
-  private gate(rows: readonly EncodedReading[], groups: NameGroups, attribution: Attribution, rejects: RejectCounter): { ok: Uint8Array | undefined; all: boolean; names: Set<string> } {
+  private gate(rows: readonly EncodedReading[], groups: NameGroups, attribution: Attribution, rejects: RejectCounter): { ok: Uint8Array | undefined; names: Set<string> } {
     let ok: Uint8Array | undefined;
     const names = new Set<string>();
     const accept = (r: EncodedReading, unit: { mac: string; authorised: boolean } | null): boolean => {
@@ -198,7 +197,7 @@ export class ReadingLoader {
         }
       }
     }
-    return { ok, all: ok === undefined, names };
+    return { ok, names };
   }
 
   /**

@@ -2,7 +2,7 @@
  * Row indexes grouped by the rows' name, each group in row order, the names in order of first appearance.
  * Rows of one name often come in runs: consecutive rows of the same name cost one comparison, no lookup.
  */
-export function groupByName(rows: ReadonlyArray<{ name: string }>): Map<string, number[]> {
+function groupByName(rows: ReadonlyArray<{ name: string }>): Map<string, number[]> {
   const byName = new Map<string, number[]>();
   let name: string | undefined;
   let list: number[] = [];
